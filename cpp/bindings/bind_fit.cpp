@@ -1,0 +1,246 @@
+// Bindings for expressions and least-squares fits.
+#include <cmath>
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "bindings.hpp"
+#include "dvfskit/expression.hpp"
+#include "dvfskit/fit.hpp"
+#include "dvfskit/regression_model.hpp"
+
+namespace py = pybind11;
+
+namespace dvfskit::bindings {
+
+namespace {
+
+using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+// Input columns as contiguous double arrays of one length; the arrays stay alive in `keep`.
+std::vector<const double*> column_pointers(const std::vector<Array>& columns, std::size_t n) {
+  std::vector<const double*> pointers;
+  for (std::size_t k = 0; k < columns.size(); ++k) {
+    if (columns[k].ndim() != 1 || static_cast<std::size_t>(columns[k].shape(0)) != n)
+      throw std::invalid_argument("input column " + std::to_string(k) + " has length " +
+                                  std::to_string(columns[k].size()) + ", expected " + std::to_string(n));
+    pointers.push_back(columns[k].data());
+  }
+  return pointers;
+}
+
+// A Python callable f(params: ndarray) -> ndarray of n predictions, differentiated by central
+// differences. Errors raised by the callable are kept and re-raised after the solve.
+class CallableModel final : public RegressionModel {
+ public:
+  CallableModel(py::function f, std::size_t np, std::size_t n) : f_(std::move(f)), np_(np), n_(n) {}
+  std::size_t num_parameters() const override { return np_; }
+  std::size_t num_points() const override { return n_; }
+
+  void predict(const double* p, double* prediction, double* jacobian) const override {
+    py::gil_scoped_acquire gil;
+    if (!call(p, prediction)) return;
+    if (jacobian == nullptr) return;
+    std::vector<double> shifted(p, p + np_);
+    std::vector<double> plus(n_), minus(n_);
+    for (std::size_t j = 0; j < np_; ++j) {
+      const double h = std::cbrt(std::numeric_limits<double>::epsilon()) * std::max(std::fabs(p[j]), 1e-3);
+      shifted[j] = p[j] + h;
+      if (!call(shifted.data(), plus.data())) return;
+      shifted[j] = p[j] - h;
+      if (!call(shifted.data(), minus.data())) return;
+      shifted[j] = p[j];
+      for (std::size_t i = 0; i < n_; ++i) jacobian[i * np_ + j] = (plus[i] - minus[i]) / (2.0 * h);
+    }
+  }
+
+  void rethrow_if_failed() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  bool call(const double* p, double* out) const {
+    if (error_) {
+      std::fill(out, out + n_, std::numeric_limits<double>::quiet_NaN());
+      return false;
+    }
+    try {
+      Array params(static_cast<py::ssize_t>(np_));
+      std::copy(p, p + np_, params.mutable_data());
+      const Array result = Array::ensure(f_(params));
+      if (!result || result.ndim() != 1 || static_cast<std::size_t>(result.shape(0)) != n_)
+        throw py::value_error("the model callable must return " + std::to_string(n_) +
+                              " predictions (one per data point)");
+      std::copy(result.data(), result.data() + n_, out);
+      return true;
+    } catch (...) {
+      error_ = std::current_exception();
+      std::fill(out, out + n_, std::numeric_limits<double>::quiet_NaN());
+      return false;
+    }
+  }
+
+  py::function f_;
+  std::size_t np_;
+  std::size_t n_;
+  mutable std::exception_ptr error_;
+};
+
+Array to_array(const std::vector<double>& v) {
+  Array a(static_cast<py::ssize_t>(v.size()));
+  std::copy(v.begin(), v.end(), a.mutable_data());
+  return a;
+}
+
+py::dict to_dict(const FitOutput& out) {
+  const auto np = static_cast<py::ssize_t>(out.params.size());
+  Array covariance({np, np});
+  std::copy(out.covariance.begin(), out.covariance.end(), covariance.mutable_data());
+  py::dict d;
+  d["params"] = to_array(out.params);
+  d["stderr"] = to_array(out.stderr_);
+  d["covariance"] = covariance;
+  d["at_bound"] = std::vector<bool>(out.at_bound.begin(), out.at_bound.end());
+  d["prediction"] = to_array(out.prediction);
+  d["rss"] = out.rss;
+  d["rmse"] = out.rmse;
+  d["r2"] = out.r2;
+  d["mape"] = out.mape;
+  d["aic"] = out.aic;
+  d["bic"] = out.bic;
+  d["n"] = out.n;
+  d["num_free"] = out.num_free;
+  d["dof"] = out.dof;
+  d["success"] = out.success;
+  d["message"] = out.message;
+  d["iterations"] = out.iterations;
+  d["best_start"] = out.best_start;
+  return d;
+}
+
+const double* optional_weights(const std::optional<Array>& weights, std::size_t n) {
+  if (!weights) return nullptr;
+  if (weights->ndim() != 1 || static_cast<std::size_t>(weights->shape(0)) != n)
+    throw std::invalid_argument("weights must have one value per data point (" + std::to_string(n) + ")");
+  return weights->data();
+}
+
+}  // namespace
+
+void bind_fit(py::module_& m) {
+  py::register_exception<ExpressionError>(m, "ExpressionError", PyExc_ValueError);
+
+  py::class_<ParameterSpec>(m, "ParameterSpec", "Names, initial values, bounds and fixed flags.")
+      .def(py::init([](std::vector<std::string> names, std::vector<double> initial, std::vector<double> lower,
+                       std::vector<double> upper, const std::vector<bool>& fixed) {
+             return ParameterSpec{std::move(names), std::move(initial), std::move(lower), std::move(upper),
+                                  std::vector<char>(fixed.begin(), fixed.end())};
+           }),
+           py::arg("names"), py::arg("initial"), py::arg("lower"), py::arg("upper"), py::arg("fixed"))
+      .def_readonly("names", &ParameterSpec::names)
+      .def_readonly("initial", &ParameterSpec::initial)
+      .def_readonly("lower", &ParameterSpec::lower)
+      .def_readonly("upper", &ParameterSpec::upper)
+      .def_property_readonly("fixed", [](const ParameterSpec& s) { return std::vector<bool>(s.fixed.begin(), s.fixed.end()); });
+
+  py::class_<FitOptions>(m, "FitOptions", "Solver settings for one fit.")
+      .def(py::init([](const std::string& loss, double loss_scale, int max_iterations, double ftol,
+                       double gtol, double xtol, int starts, std::uint64_t seed) {
+             FitOptions o;
+             o.loss = parse_loss(loss);
+             o.loss_scale = loss_scale;
+             o.max_iterations = max_iterations;
+             o.function_tolerance = ftol;
+             o.gradient_tolerance = gtol;
+             o.parameter_tolerance = xtol;
+             o.starts = starts;
+             o.seed = seed;
+             return o;
+           }),
+           py::arg("loss") = "linear", py::arg("loss_scale") = 1.0, py::arg("max_iterations") = 1000,
+           py::arg("ftol") = 1e-15, py::arg("gtol") = 1e-15, py::arg("xtol") = 1e-15, py::arg("starts") = 1,
+           py::arg("seed") = 0)
+      .def_readonly("loss_scale", &FitOptions::loss_scale)
+      .def_readonly("max_iterations", &FitOptions::max_iterations)
+      .def_readonly("starts", &FitOptions::starts);
+
+  py::class_<Expression>(m, "Expression", "A parsed model expression over named inputs and parameters.")
+      .def(py::init<std::string, std::vector<std::string>, std::optional<std::vector<std::string>>>(),
+           py::arg("text"), py::arg("inputs"), py::arg("parameters") = py::none())
+      .def_property_readonly("text", &Expression::text)
+      .def_property_readonly("inputs", &Expression::inputs)
+      .def_property_readonly("parameters", &Expression::parameters)
+      .def(
+          "evaluate",
+          [](const Expression& e, const std::vector<Array>& columns, const Array& params) {
+            if (static_cast<std::size_t>(params.size()) != e.parameters().size())
+              throw std::invalid_argument("expected " + std::to_string(e.parameters().size()) + " parameters");
+            const std::size_t n = columns.empty() ? 1 : static_cast<std::size_t>(columns[0].size());
+            const ExpressionModel model(e, column_pointers(columns, n), n);
+            std::vector<double> out(n);
+            {
+              py::gil_scoped_release release;
+              model.predict(params.data(), out.data(), nullptr);
+            }
+            return to_array(out);
+          },
+          py::arg("columns"), py::arg("params"), "Values at every point (one array per input).")
+      .def(
+          "jacobian",
+          [](const Expression& e, const std::vector<Array>& columns, const Array& params) {
+            if (static_cast<std::size_t>(params.size()) != e.parameters().size())
+              throw std::invalid_argument("expected " + std::to_string(e.parameters().size()) + " parameters");
+            const std::size_t n = columns.empty() ? 1 : static_cast<std::size_t>(columns[0].size());
+            const ExpressionModel model(e, column_pointers(columns, n), n);
+            std::vector<double> value(n);
+            Array jac({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(e.parameters().size())});
+            {
+              py::gil_scoped_release release;
+              model.predict(params.data(), value.data(), jac.mutable_data());
+            }
+            return jac;
+          },
+          py::arg("columns"), py::arg("params"), "d value / d parameter at every point, shape (n, P).");
+
+  m.def(
+      "fit_expression",
+      [](const Expression& e, const std::vector<Array>& columns, const Array& y,
+         const std::optional<Array>& weights, const ParameterSpec& spec, const FitOptions& options) {
+        const std::size_t n = static_cast<std::size_t>(y.size());
+        const ExpressionModel model(e, column_pointers(columns, n), n);
+        const double* w = optional_weights(weights, n);
+        FitOutput out;
+        {
+          py::gil_scoped_release release;
+          out = fit(model, y.data(), w, spec, options);
+        }
+        return to_dict(out);
+      },
+      py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("weights"), py::arg("spec"),
+      py::arg("options"), "Least-squares fit of an expression model; returns a dict of results.");
+
+  m.def(
+      "fit_callable",
+      [](py::function f, const Array& y, const std::optional<Array>& weights, const ParameterSpec& spec,
+         const FitOptions& options) {
+        const std::size_t n = static_cast<std::size_t>(y.size());
+        const CallableModel model(std::move(f), spec.initial.size(), n);
+        const double* w = optional_weights(weights, n);
+        FitOutput out;
+        {
+          py::gil_scoped_release release;
+          out = fit(model, y.data(), w, spec, options);
+        }
+        model.rethrow_if_failed();
+        return to_dict(out);
+      },
+      py::arg("function"), py::arg("y"), py::arg("weights"), py::arg("spec"), py::arg("options"),
+      "Least-squares fit of a Python callable f(params) -> predictions (numeric derivatives).");
+}
+
+}  // namespace dvfskit::bindings

@@ -1,0 +1,11 @@
+// dvfskit._core: the C++ core's Python bindings. Each concept binds itself in its own file.
+#include <pybind11/pybind11.h>
+
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "dvfskit C++ core: expression models, least-squares fitting (Ceres), solvers.";
+  dvfskit::bindings::bind_fit(m);
+  dvfskit::bindings::bind_solve(m);
+  dvfskit::bindings::bind_schedule(m);
+}

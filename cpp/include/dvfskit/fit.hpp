@@ -1,0 +1,65 @@
+// Nonlinear least squares on Ceres Solver: bounds, fixed parameters, weights, robust losses,
+// multi-start, covariance and goodness-of-fit statistics.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dvfskit/regression_model.hpp"
+
+namespace dvfskit {
+
+enum class Loss { Linear, Huber, SoftL1, Cauchy, Arctan };
+
+// "linear", "huber", "soft_l1", "cauchy", "arctan"; throws std::invalid_argument otherwise.
+Loss parse_loss(std::string_view name);
+
+struct FitOptions {
+  Loss loss = Loss::Linear;
+  double loss_scale = 1.0;  // residual size where a robust loss starts to bend, in units of y
+  int max_iterations = 1000;
+  double function_tolerance = 1e-15;
+  double gradient_tolerance = 1e-15;
+  double parameter_tolerance = 1e-15;
+  int starts = 1;           // start 0 is p0; others are spread deterministically (seeded)
+  std::uint64_t seed = 0;
+};
+
+struct ParameterSpec {
+  std::vector<std::string> names;  // used in error messages
+  std::vector<double> initial;
+  std::vector<double> lower;       // -inf where unbounded
+  std::vector<double> upper;       // +inf where unbounded
+  std::vector<char> fixed;         // 1 where held at `initial`
+};
+
+struct FitOutput {
+  std::vector<double> params;
+  std::vector<double> stderr_;      // NaN where not available (fixed, at a bound, rank-deficient)
+  std::vector<double> covariance;   // row-major P x P, NaN rows/columns where not available
+  std::vector<char> at_bound;       // 1 where a free parameter ended on a bound
+  std::vector<double> prediction;   // model at the solution, one per point
+  double rss = 0.0;                 // weighted sum of squared residuals
+  double rmse = 0.0;                // sqrt(mean((y - prediction)^2)), unweighted
+  double r2 = 0.0;                  // 1 - sum (y - pred)^2 / sum (y - mean y)^2, unweighted
+  double mape = 0.0;                // mean |y - pred| / |y| over points with y != 0, in percent
+  double aic = 0.0;                 // n ln(rss / n) + 2 k
+  double bic = 0.0;                 // n ln(rss / n) + k ln(n)
+  std::size_t n = 0;
+  std::size_t num_free = 0;         // k: parameters estimated (not fixed)
+  long dof = 0;                     // n - k
+  bool success = false;
+  std::string message;
+  int iterations = 0;
+  int best_start = 0;
+};
+
+// Validates the spec against the data (throws std::invalid_argument naming the parameter at
+// fault) and fits. `weights` may be null. Thread-safe for distinct outputs.
+FitOutput fit(const RegressionModel& model, const double* y, const double* weights,
+              const ParameterSpec& spec, const FitOptions& options);
+
+}  // namespace dvfskit

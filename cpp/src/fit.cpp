@@ -1,0 +1,347 @@
+#include "dvfskit/fit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include <Eigen/Dense>
+#include <ceres/ceres.h>
+#include <ceres/manifold.h>
+
+namespace dvfskit {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Ceres evaluates one residual block per data point (robust losses act per point), always all of
+// them at the same parameters; the model is evaluated once for all points and cached.
+class PredictionCache {
+ public:
+  explicit PredictionCache(const RegressionModel& model)
+      : model_(model),
+        np_(model.num_parameters()),
+        prediction_(model.num_points()),
+        jacobian_(model.num_points() * model.num_parameters()) {}
+
+  void update(const double* p, bool need_jacobian) {
+    const bool same = valid_ && std::equal(p, p + np_, key_.begin());
+    if (same && (has_jacobian_ || !need_jacobian)) return;
+    key_.assign(p, p + np_);
+    model_.predict(p, prediction_.data(), need_jacobian ? jacobian_.data() : nullptr);
+    has_jacobian_ = need_jacobian;
+    valid_ = true;
+  }
+  double prediction(std::size_t i) const { return prediction_[i]; }
+  const double* jacobian_row(std::size_t i) const { return jacobian_.data() + i * np_; }
+
+ private:
+  const RegressionModel& model_;
+  std::size_t np_;
+  std::vector<double> key_;
+  std::vector<double> prediction_;
+  std::vector<double> jacobian_;
+  bool valid_ = false;
+  bool has_jacobian_ = false;
+};
+
+// r_i = sqrt(w_i) * (prediction_i - y_i)
+class PointResidual final : public ceres::CostFunction {
+ public:
+  PointResidual(PredictionCache& cache, std::size_t i, double y, double sqrt_w, int np)
+      : cache_(cache), i_(i), y_(y), sqrt_w_(sqrt_w) {
+    set_num_residuals(1);
+    mutable_parameter_block_sizes()->push_back(np);
+  }
+  bool Evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
+    const bool need_jacobian = jacobians != nullptr && jacobians[0] != nullptr;
+    cache_.update(parameters[0], need_jacobian);
+    residuals[0] = sqrt_w_ * (cache_.prediction(i_) - y_);
+    if (!std::isfinite(residuals[0])) return false;
+    if (need_jacobian) {
+      const double* row = cache_.jacobian_row(i_);
+      const int np = parameter_block_sizes()[0];
+      for (int j = 0; j < np; ++j) {
+        jacobians[0][j] = sqrt_w_ * row[j];
+        if (!std::isfinite(jacobians[0][j])) return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  PredictionCache& cache_;
+  std::size_t i_;
+  double y_;
+  double sqrt_w_;
+};
+
+std::unique_ptr<ceres::LossFunction> make_loss(Loss loss, double scale) {
+  switch (loss) {
+    case Loss::Linear: return nullptr;
+    case Loss::Huber: return std::make_unique<ceres::HuberLoss>(scale);
+    case Loss::SoftL1: return std::make_unique<ceres::SoftLOneLoss>(scale);
+    case Loss::Cauchy: return std::make_unique<ceres::CauchyLoss>(scale);
+    case Loss::Arctan: return std::make_unique<ceres::ArctanLoss>(scale);
+  }
+  return nullptr;
+}
+
+std::string name_of(const ParameterSpec& spec, std::size_t j) {
+  return j < spec.names.size() ? "'" + spec.names[j] + "'" : "#" + std::to_string(j);
+}
+
+void validate(const RegressionModel& model, const double* y, const double* weights,
+              const ParameterSpec& spec, const FitOptions& options) {
+  const std::size_t np = model.num_parameters();
+  const std::size_t n = model.num_points();
+  auto fail = [](const std::string& m) { throw std::invalid_argument(m); };
+  if (spec.initial.size() != np || spec.lower.size() != np || spec.upper.size() != np ||
+      spec.fixed.size() != np)
+    fail("the model has " + std::to_string(np) + " parameters; the specification gives a different count");
+  std::size_t num_free = 0;
+  for (std::size_t j = 0; j < np; ++j) {
+    const std::string name = name_of(spec, j);
+    if (!std::isfinite(spec.initial[j])) fail("initial value of parameter " + name + " is not finite");
+    if (std::isnan(spec.lower[j]) || std::isnan(spec.upper[j])) fail("bound of parameter " + name + " is NaN");
+    if (spec.lower[j] > spec.upper[j]) fail("parameter " + name + ": lower bound exceeds upper bound");
+    if (!spec.fixed[j]) {
+      ++num_free;
+      if (spec.initial[j] < spec.lower[j] || spec.initial[j] > spec.upper[j]) {
+        std::ostringstream m;
+        m << "initial value " << spec.initial[j] << " of parameter " << name << " lies outside its bounds ["
+          << spec.lower[j] << ", " << spec.upper[j] << "]";
+        fail(m.str());
+      }
+    }
+  }
+  if (n < num_free)
+    fail(std::to_string(n) + " data points cannot determine " + std::to_string(num_free) + " free parameters");
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(y[i])) fail("y[" + std::to_string(i) + "] is not finite");
+    if (weights != nullptr && !(std::isfinite(weights[i]) && weights[i] >= 0.0))
+      fail("weights[" + std::to_string(i) + "] must be finite and >= 0");
+  }
+  if (!(options.loss_scale > 0.0) || !std::isfinite(options.loss_scale)) fail("loss_scale must be positive and finite");
+  if (options.max_iterations < 1) fail("max_iterations must be at least 1");
+  if (options.starts < 1) fail("starts must be at least 1");
+}
+
+// Deterministic start `k` (k >= 1): a spread within the bounds, or around p0 where unbounded.
+std::vector<double> spread_start(const ParameterSpec& spec, int k, std::uint64_t seed) {
+  std::mt19937_64 rng(seed * 1000003ULL + static_cast<std::uint64_t>(k));
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<double> p = spec.initial;
+  for (std::size_t j = 0; j < p.size(); ++j) {
+    if (spec.fixed[j]) continue;
+    const double lo = spec.lower[j];
+    const double hi = spec.upper[j];
+    const double u = unit(rng);
+    if (std::isfinite(lo) && std::isfinite(hi)) {
+      p[j] = (lo > 0.0 && hi / lo > 1e3) ? lo * std::pow(hi / lo, u) : lo + u * (hi - lo);
+    } else {
+      const double base = spec.initial[j] != 0.0 ? spec.initial[j] : 1.0;
+      p[j] = base * std::pow(10.0, 2.0 * u - 1.0);
+      p[j] = std::clamp(p[j], lo, hi);
+    }
+  }
+  return p;
+}
+
+struct SolveRun {
+  std::vector<double> params;
+  double cost = std::numeric_limits<double>::infinity();
+  bool converged = false;
+  bool usable = false;
+  int iterations = 0;
+  int start = 0;
+  std::string message;
+};
+
+SolveRun solve_from(const RegressionModel& model, const double* y, const double* weights,
+                    const ParameterSpec& spec, const FitOptions& options, std::vector<double> start) {
+  const std::size_t n = model.num_points();
+  const int np = static_cast<int>(model.num_parameters());
+  SolveRun run;
+  run.params = std::move(start);
+
+  PredictionCache cache(model);
+  const std::unique_ptr<ceres::LossFunction> loss = make_loss(options.loss, options.loss_scale);
+  std::vector<std::unique_ptr<PointResidual>> residuals;
+  residuals.reserve(n);
+  ceres::Problem::Options problem_options;
+  problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+  problem_options.loss_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+  problem_options.manifold_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+  ceres::Problem problem(problem_options);
+  double* p = run.params.data();
+  problem.AddParameterBlock(p, np);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double sqrt_w = weights != nullptr ? std::sqrt(weights[i]) : 1.0;
+    residuals.push_back(std::make_unique<PointResidual>(cache, i, y[i], sqrt_w, np));
+    problem.AddResidualBlock(residuals.back().get(), loss.get(), p);
+  }
+
+  std::vector<int> fixed_indices;
+  for (int j = 0; j < np; ++j) {
+    if (spec.fixed[j]) {
+      fixed_indices.push_back(j);
+      continue;
+    }
+    if (std::isfinite(spec.lower[j])) problem.SetParameterLowerBound(p, j, spec.lower[j]);
+    if (std::isfinite(spec.upper[j])) problem.SetParameterUpperBound(p, j, spec.upper[j]);
+  }
+  std::unique_ptr<ceres::SubsetManifold> subset;
+  if (static_cast<int>(fixed_indices.size()) == np) {
+    problem.SetParameterBlockConstant(p);
+  } else if (!fixed_indices.empty()) {
+    subset = std::make_unique<ceres::SubsetManifold>(np, fixed_indices);
+    problem.SetManifold(p, subset.get());
+  }
+
+  ceres::Solver::Options solver_options;
+  solver_options.minimizer_type = ceres::TRUST_REGION;
+  solver_options.trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
+  solver_options.linear_solver_type = ceres::DENSE_QR;
+  solver_options.max_num_iterations = options.max_iterations;
+  solver_options.function_tolerance = options.function_tolerance;
+  solver_options.gradient_tolerance = options.gradient_tolerance;
+  solver_options.parameter_tolerance = options.parameter_tolerance;
+  solver_options.num_threads = 1;
+  solver_options.logging_type = ceres::SILENT;
+  solver_options.minimizer_progress_to_stdout = false;
+  ceres::Solver::Summary summary;
+  ceres::Solve(solver_options, &problem, &summary);
+
+  run.cost = summary.final_cost;
+  run.usable = summary.IsSolutionUsable() && std::isfinite(summary.final_cost);
+  run.converged = summary.termination_type == ceres::CONVERGENCE;
+  run.iterations = summary.iterations.empty() ? 0 : static_cast<int>(summary.iterations.size()) - 1;
+  run.message = summary.message;
+  if (summary.termination_type == ceres::NO_CONVERGENCE)
+    run.message = "maximum number of iterations reached (" + std::to_string(options.max_iterations) + ")";
+  return run;
+}
+
+void fill_statistics(FitOutput& out, const double* y, const double* weights) {
+  const std::size_t n = out.n;
+  double sum_y = 0.0;
+  for (std::size_t i = 0; i < n; ++i) sum_y += y[i];
+  const double mean_y = sum_y / static_cast<double>(n);
+  double rss = 0.0, sse = 0.0, sst = 0.0, ape = 0.0;
+  std::size_t nonzero = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double r = y[i] - out.prediction[i];
+    rss += (weights != nullptr ? weights[i] : 1.0) * r * r;
+    sse += r * r;
+    sst += (y[i] - mean_y) * (y[i] - mean_y);
+    if (y[i] != 0.0) {
+      ape += std::fabs(r / y[i]);
+      ++nonzero;
+    }
+  }
+  const double dn = static_cast<double>(n);
+  const double k = static_cast<double>(out.num_free);
+  out.rss = rss;
+  out.rmse = std::sqrt(sse / dn);
+  out.r2 = sst > 0.0 ? 1.0 - sse / sst : kNaN;
+  out.mape = nonzero > 0 ? 100.0 * ape / static_cast<double>(nonzero) : kNaN;
+  // A perfect fit has rss == 0: log(0) = -inf is the honest information criterion there.
+  out.aic = dn * std::log(rss / dn) + 2.0 * k;
+  out.bic = dn * std::log(rss / dn) + k * std::log(dn);
+}
+
+// Covariance = (J^T J)^-1 * rss / dof over the free parameters not pinned at a bound, from the
+// SVD of the weighted Jacobian at the solution (stable for ill-conditioned problems).
+void fill_covariance(FitOutput& out, const RegressionModel& model, const ParameterSpec& spec,
+                     const double* weights) {
+  const std::size_t n = out.n;
+  const std::size_t np = out.params.size();
+  out.covariance.assign(np * np, kNaN);
+  out.stderr_.assign(np, kNaN);
+  std::vector<std::size_t> active;
+  for (std::size_t j = 0; j < np; ++j)
+    if (!spec.fixed[j] && !out.at_bound[j]) active.push_back(j);
+  if (active.empty() || out.dof <= 0) return;
+
+  std::vector<double> prediction(n);
+  std::vector<double> jacobian(n * np);
+  model.predict(out.params.data(), prediction.data(), jacobian.data());
+  Eigen::MatrixXd J(n, active.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const double sqrt_w = weights != nullptr ? std::sqrt(weights[i]) : 1.0;
+    for (std::size_t a = 0; a < active.size(); ++a) J(i, a) = sqrt_w * jacobian[i * np + active[a]];
+  }
+  if (!J.allFinite()) {
+    out.message += "; the Jacobian at the solution is not finite: no standard errors";
+    return;
+  }
+  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(J, Eigen::ComputeThinV);
+  const Eigen::VectorXd& s = svd.singularValues();
+  const double tolerance = s(0) * static_cast<double>(std::max(n, active.size())) *
+                           std::numeric_limits<double>::epsilon();
+  if (!(s(s.size() - 1) > tolerance)) {
+    out.message += "; the Jacobian at the solution is rank-deficient: no standard errors";
+    return;
+  }
+  const double sigma2 = out.rss / static_cast<double>(out.dof);
+  const Eigen::VectorXd inv_s2 = s.array().square().inverse();
+  const Eigen::MatrixXd C = svd.matrixV() * inv_s2.asDiagonal() * svd.matrixV().transpose() * sigma2;
+  for (std::size_t a = 0; a < active.size(); ++a) {
+    for (std::size_t b = 0; b < active.size(); ++b) out.covariance[active[a] * np + active[b]] = C(a, b);
+    out.stderr_[active[a]] = std::sqrt(C(a, a));
+  }
+}
+
+}  // namespace
+
+Loss parse_loss(std::string_view name) {
+  if (name == "linear") return Loss::Linear;
+  if (name == "huber") return Loss::Huber;
+  if (name == "soft_l1") return Loss::SoftL1;
+  if (name == "cauchy") return Loss::Cauchy;
+  if (name == "arctan") return Loss::Arctan;
+  throw std::invalid_argument("unknown loss '" + std::string(name) +
+                              "': use linear, huber, soft_l1, cauchy or arctan");
+}
+
+FitOutput fit(const RegressionModel& model, const double* y, const double* weights,
+              const ParameterSpec& spec, const FitOptions& options) {
+  validate(model, y, weights, spec, options);
+  const std::size_t np = model.num_parameters();
+  const std::size_t n = model.num_points();
+
+  SolveRun best;
+  for (int k = 0; k < options.starts; ++k) {
+    SolveRun run = solve_from(model, y, weights, spec, options,
+                              k == 0 ? spec.initial : spread_start(spec, k, options.seed));
+    run.start = k;
+    if (k == 0 || (run.usable && (!best.usable || run.cost < best.cost))) best = std::move(run);
+  }
+
+  FitOutput out;
+  out.n = n;
+  out.params = best.params;
+  out.num_free = static_cast<std::size_t>(std::count(spec.fixed.begin(), spec.fixed.end(), 0));
+  out.dof = static_cast<long>(n) - static_cast<long>(out.num_free);
+  out.success = best.usable && best.converged;
+  out.message = best.message;
+  out.iterations = best.iterations;
+  out.best_start = best.start;
+  out.at_bound.assign(np, 0);
+  for (std::size_t j = 0; j < np; ++j) {
+    if (spec.fixed[j]) continue;
+    out.at_bound[j] = out.params[j] <= spec.lower[j] || out.params[j] >= spec.upper[j];
+  }
+  out.prediction.resize(n);
+  model.predict(out.params.data(), out.prediction.data(), nullptr);
+  fill_statistics(out, y, weights);
+  fill_covariance(out, model, spec, weights);
+  return out;
+}
+
+}  // namespace dvfskit

@@ -1,0 +1,15 @@
+"""dvfskit: fit DVFS-aware latency and power models to measurements, and choose the compute
+frequency, memory frequency, transmit power and DNN split that minimise energy under a deadline.
+
+Units: frequencies in MHz unless a column says otherwise, time in ms, power in W, energy in J.
+"""
+from __future__ import annotations
+
+from . import models
+from ._core import ExpressionError
+from ._fit import FitResult, fit
+from ._model import Model
+
+__version__ = "0.1.0"
+
+__all__ = ["ExpressionError", "FitResult", "Model", "fit", "models", "__version__"]

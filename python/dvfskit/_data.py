@@ -1,0 +1,32 @@
+"""Checks on numeric input shared by the whole package."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def numeric_column(values: Any, name: str, *, source: str = "data", first_row: int = 0) -> np.ndarray:
+    """``values`` as a 1-D float64 array; raise ``ValueError`` naming ``source``, the row and the
+    column at the first non-numeric, NaN or infinite entry. Rows are reported as
+    ``first_row + index`` (pass 1 for 1-based numbering). The input is never modified (a copy is
+    returned where a conversion happens)."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{source}: column {name!r} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind not in "fiub":
+        converted = np.empty(arr.shape[0], dtype=float)
+        for i, v in enumerate(arr):
+            try:
+                converted[i] = float(v)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{source}: row {first_row + i}, column {name!r}: {v!r} is not a number"
+                ) from None
+        arr = converted
+    arr = np.asarray(arr, dtype=np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{source}: row {first_row + i}, column {name!r}: value {arr[i]!r} is not finite")
+    return arr

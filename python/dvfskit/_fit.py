@@ -1,0 +1,358 @@
+"""``dvfskit.fit``: nonlinear least squares on the C++ core (Ceres Solver)."""
+from __future__ import annotations
+
+import html
+import math
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._data import numeric_column
+from ._model import Bounds, Model, as_model
+
+LOSSES = ("linear", "huber", "soft_l1", "cauchy", "arctan")
+ParamValues = Union[Mapping[str, float], Sequence[float]]
+
+
+def resolve_vector(model: Model, y: Any, data: Any, label: str, source: str) -> np.ndarray:
+    """``y`` or ``weights``: a column name of ``data`` or an array, as finite float64."""
+    if isinstance(y, str):
+        if not (hasattr(data, "keys") and y in data):
+            raise ValueError(f"{source} has no column {y!r} ({label})")
+        return numeric_column(data[y], y, source=source)
+    return numeric_column(y, label, source=source)
+
+
+def resolve_parameters(
+    model: Model,
+    columns: Tuple[np.ndarray, ...],
+    y: np.ndarray,
+    p0: Optional[ParamValues],
+    bounds: Optional[Mapping[str, Bounds]],
+    fixed: Optional[Union[Mapping[str, float], Sequence[str]]],
+) -> _core.ParameterSpec:
+    """Starting values, bounds and fixed flags in model order.
+
+    Starting values come from ``p0`` when given (it must lie within the bounds), else from the
+    model's ``guess`` (data-driven), else the model's default ``p0``, else 1.0; values that do not
+    come from the user are moved inside the bounds."""
+    names = model.parameters
+    merged_bounds: Dict[str, Bounds] = dict(model.bounds)
+    if bounds is not None:
+        model.check_names(bounds, "bounds")
+        merged_bounds.update(bounds)
+    lower = [float(merged_bounds.get(n, (-math.inf, math.inf))[0]) for n in names]
+    upper = [float(merged_bounds.get(n, (-math.inf, math.inf))[1]) for n in names]
+
+    user: Dict[str, float] = {}
+    if p0 is not None:
+        if isinstance(p0, Mapping):
+            model.check_names(p0, "p0")
+            user = {k: float(v) for k, v in p0.items()}
+        else:
+            user = dict(zip(names, model.parameter_vector(p0)))
+    fixed_names: List[str] = []
+    if fixed is not None:
+        if isinstance(fixed, str):
+            fixed = [fixed]
+        if isinstance(fixed, Mapping):
+            model.check_names(fixed, "fixed")
+            user.update({k: float(v) for k, v in fixed.items()})
+            fixed_names = list(fixed)
+        else:
+            model.check_names({k: None for k in fixed}, "fixed")
+            fixed_names = list(fixed)
+
+    start: Dict[str, float] = {n: 1.0 for n in names}
+    start.update(model.p0)
+    if model.guess is not None and len(user) < len(names):
+        guessed = model.guess(dict(zip(model.inputs, columns)), y)
+        start.update({k: float(v) for k, v in guessed.items() if k in start and np.isfinite(v)})
+    initial = []
+    for j, n in enumerate(names):
+        if n in user:
+            initial.append(user[n])
+        else:
+            initial.append(_inside(start[n], lower[j], upper[j]))
+    return _core.ParameterSpec(list(names), initial, lower, upper, [n in fixed_names for n in names])
+
+
+def _inside(value: float, lo: float, hi: float) -> float:
+    """``value`` moved strictly inside [lo, hi] when it lies outside (or on) a bound."""
+    if lo < value < hi or lo == hi:
+        return min(max(value, lo), hi)
+    if math.isfinite(lo) and math.isfinite(hi):
+        return lo + 0.5 * (hi - lo) if not (lo <= value <= hi) else value
+    if value <= lo:
+        return lo + max(abs(lo) * 0.1, 1.0)
+    return hi - max(abs(hi) * 0.1, 1.0)
+
+
+def fit(
+    model: Union[Model, str],
+    data: Any,
+    y: Union[str, Sequence[float], np.ndarray],
+    *,
+    p0: Optional[ParamValues] = None,
+    bounds: Optional[Mapping[str, Bounds]] = None,
+    fixed: Optional[Union[Mapping[str, float], Sequence[str]]] = None,
+    loss: str = "linear",
+    loss_scale: float = 1.0,
+    weights: Union[None, str, Sequence[float], np.ndarray] = None,
+    starts: int = 1,
+    max_iterations: int = 1000,
+    tolerance: float = 1e-15,
+    seed: int = 0,
+) -> "FitResult":
+    """Fit ``model`` to ``y`` by (robust, weighted, bounded) nonlinear least squares.
+
+    Parameters
+    ----------
+    model:
+        A :class:`Model` or the name of a built-in model (``dvfskit.models``).
+    data:
+        pandas DataFrame or mapping from input name to array; must hold every model input.
+    y:
+        Observed values: a column name of ``data`` or an array (same units as the model output,
+        e.g. ms for a latency model).
+    p0:
+        Starting values (mapping by name or sequence in model order). Default: the model's
+        data-driven guess, else its defaults, else 1.0.
+    bounds:
+        ``{name: (lower, upper)}``; use ``-inf``/``inf`` for one-sided bounds.
+    fixed:
+        Parameters held constant: ``{name: value}``, or names held at their starting value.
+    loss:
+        ``"linear"`` (least squares), ``"huber"``, ``"soft_l1"``, ``"cauchy"`` or ``"arctan"``.
+    loss_scale:
+        Residual size (in units of ``y``) where a robust loss starts to down-weight points.
+    weights:
+        Per-point weights (column name or array), e.g. ``1 / sigma**2``; the fit minimises
+        ``sum w * (y - model)**2``.
+    starts:
+        Number of starts; start 0 is ``p0``, the others are spread deterministically (from
+        ``seed``) within finite bounds or around ``p0`` by up to 10x; the lowest cost wins.
+    max_iterations, tolerance:
+        Levenberg-Marquardt iteration cap and the function, gradient and parameter tolerance.
+
+    Returns
+    -------
+    FitResult with parameters, standard errors, covariance and goodness of fit.
+    """
+    model = as_model(model)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    source = "data"
+    columns = model.columns(data, source=source)
+    y_values = resolve_vector(model, y, data, "y", source)
+    n = y_values.size
+    if columns and columns[0].size != n:
+        raise ValueError(f"{source}: y has {n} values but the inputs have {columns[0].size}")
+    if n == 0:
+        raise ValueError(f"{source} is empty: nothing to fit")
+    w = None if weights is None else resolve_vector(model, weights, data, "weights", source)
+    if w is not None and w.size != n:
+        raise ValueError(f"weights has {w.size} values but y has {n}")
+    spec = resolve_parameters(model, columns, y_values, p0, bounds, fixed)
+    options = _core.FitOptions(loss, float(loss_scale), int(max_iterations), tolerance, tolerance, tolerance,
+                               int(starts), int(seed))
+    if model.is_expression:
+        raw = _core.fit_expression(model._expression, list(columns), y_values, w, spec, options)
+    else:
+        assert model._callable is not None
+        func = model._callable
+        raw = _core.fit_callable(lambda p: np.asarray(func(*columns, *p), dtype=float), y_values, w, spec, options)
+    return FitResult._from_core(model, raw, y_values, spec)
+
+
+def _json_float(v: float) -> Optional[float]:
+    return float(v) if math.isfinite(v) else None
+
+
+def _from_json_float(v: Optional[float]) -> float:
+    return math.nan if v is None else float(v)
+
+
+class FitResult:
+    """The outcome of one fit.
+
+    Attributes
+    ----------
+    params, stderr: dict name -> value; stderr is NaN where not available (fixed parameters,
+        parameters pinned at a bound (see ``at_bound``), or a rank-deficient Jacobian).
+    covariance: DataFrame over parameter names, ``(J^T J)^-1 * rss / dof``.
+    rss: weighted residual sum of squares; rmse: root mean squared residual (units of y);
+    r2: coefficient of determination; mape: mean absolute percentage error (percent);
+    aic, bic: ``n ln(rss/n) + 2k`` and ``n ln(rss/n) + k ln n`` with k free parameters;
+    n, dof: points and degrees of freedom (n - k); success, message, iterations.
+    """
+
+    _STAT_FIELDS = ("rss", "rmse", "r2", "mape", "aic", "bic")
+
+    def __init__(
+        self,
+        model: Model,
+        params: Dict[str, float],
+        stderr: Dict[str, float],
+        covariance: np.ndarray,
+        stats: Dict[str, float],
+        *,
+        n: int,
+        dof: int,
+        success: bool,
+        message: str,
+        iterations: int,
+        at_bound: List[str],
+        fixed: List[str],
+        y: np.ndarray,
+        prediction: np.ndarray,
+    ) -> None:
+        self.model = model
+        self.params = params
+        self.stderr = stderr
+        names = list(model.parameters)
+        self.covariance = pd.DataFrame(covariance, index=names, columns=names)
+        for k in self._STAT_FIELDS:
+            setattr(self, k, float(stats[k]))
+        self.n = int(n)
+        self.dof = int(dof)
+        self.success = bool(success)
+        self.message = message
+        self.iterations = int(iterations)
+        self.at_bound = at_bound
+        self.fixed = fixed
+        self.y = y
+        self.prediction = prediction
+
+    rss: float
+    rmse: float
+    r2: float
+    mape: float
+    aic: float
+    bic: float
+
+    @classmethod
+    def _from_core(cls, model: Model, raw: Dict[str, Any], y: np.ndarray, spec: _core.ParameterSpec) -> "FitResult":
+        names = list(model.parameters)
+        return cls(
+            model,
+            dict(zip(names, map(float, raw["params"]))),
+            dict(zip(names, map(float, raw["stderr"]))),
+            np.asarray(raw["covariance"]),
+            {k: raw[k] for k in cls._STAT_FIELDS},
+            n=raw["n"],
+            dof=raw["dof"],
+            success=raw["success"],
+            message=raw["message"],
+            iterations=raw["iterations"],
+            at_bound=[n for n, b in zip(names, raw["at_bound"]) if b],
+            fixed=[n for n, f in zip(names, spec.fixed) if f],
+            y=y,
+            prediction=np.asarray(raw["prediction"]),
+        )
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """``y - prediction`` at the fitted points (units of y)."""
+        return self.y - self.prediction
+
+    def predict(self, data: Any) -> np.ndarray:
+        """The fitted model evaluated on new data (DataFrame or mapping holding the inputs)."""
+        return self.model.evaluate(data, self.params)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A JSON-safe dict (NaN and inf become None); see :meth:`from_dict`."""
+        if not self.model.is_expression:
+            raise ValueError("to_dict needs an expression model; pickle a FitResult of a callable model instead")
+        m = self.model
+        return {
+            "model": {
+                "expr": m.expr,
+                "inputs": list(m.inputs),
+                "parameters": list(m.parameters),
+                "name": m.name,
+                "units": dict(m.units),
+            },
+            "params": dict(self.params),
+            "stderr": {k: _json_float(v) for k, v in self.stderr.items()},
+            "covariance": [[_json_float(v) for v in row] for row in self.covariance.to_numpy()],
+            **{k: _json_float(getattr(self, k)) for k in self._STAT_FIELDS},
+            "n": self.n,
+            "dof": self.dof,
+            "success": self.success,
+            "message": self.message,
+            "iterations": self.iterations,
+            "at_bound": list(self.at_bound),
+            "fixed": list(self.fixed),
+            "y": self.y.tolist(),
+            "prediction": self.prediction.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "FitResult":
+        """Rebuild a FitResult written by :meth:`to_dict`."""
+        md = d["model"]
+        model = Model(md["expr"], md["inputs"], md["parameters"], name=md.get("name"), units=md.get("units"))
+        cov = np.array([[_from_json_float(v) for v in row] for row in d["covariance"]], dtype=float)
+        return cls(
+            model,
+            {k: float(v) for k, v in d["params"].items()},
+            {k: _from_json_float(v) for k, v in d["stderr"].items()},
+            cov.reshape(len(model.parameters), len(model.parameters)),
+            {k: _from_json_float(d[k]) for k in cls._STAT_FIELDS},
+            n=d["n"],
+            dof=d["dof"],
+            success=d["success"],
+            message=d["message"],
+            iterations=d["iterations"],
+            at_bound=list(d["at_bound"]),
+            fixed=list(d["fixed"]),
+            y=np.asarray(d["y"], dtype=float),
+            prediction=np.asarray(d["prediction"], dtype=float),
+        )
+
+    def parameter_table(self) -> pd.DataFrame:
+        """One row per parameter: value, stderr, relative stderr (%), unit, status."""
+        rows = []
+        for name in self.model.parameters:
+            value, err = self.params[name], self.stderr[name]
+            status = "fixed" if name in self.fixed else "at bound" if name in self.at_bound else ""
+            rows.append(
+                {
+                    "parameter": name,
+                    "value": value,
+                    "stderr": err,
+                    "rel_stderr_pct": abs(err / value) * 100 if value != 0 and math.isfinite(err) else math.nan,
+                    "unit": self.model.units.get(name, ""),
+                    "status": status,
+                }
+            )
+        return pd.DataFrame(rows).set_index("parameter")
+
+    def _status(self) -> str:
+        return "converged" if self.success else f"NOT converged: {self.message}"
+
+    def __repr__(self) -> str:
+        lines = [f"FitResult({self.model.name!r}, n={self.n}, dof={self.dof}, {self._status()})"]
+        width = max(len(p) for p in self.model.parameters)
+        for name in self.model.parameters:
+            value, err = self.params[name], self.stderr[name]
+            unit = self.model.units.get(name, "")
+            err_text = f"+/- {err:.4g}" if math.isfinite(err) else "+/- n/a"
+            note = " (fixed)" if name in self.fixed else " (at bound)" if name in self.at_bound else ""
+            lines.append(f"  {name:<{width}} = {value:<12.6g} {err_text:<14}{(' ' + unit) if unit else ''}{note}")
+        lines.append(
+            f"  rss={self.rss:.4g} rmse={self.rmse:.4g} r2={self.r2:.5f} mape={self.mape:.3g}% "
+            f"aic={self.aic:.4g} bic={self.bic:.4g}"
+        )
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        table = self.parameter_table().to_html(float_format=lambda v: f"{v:.6g}", na_rep="n/a")
+        stats = ", ".join(f"{k}={getattr(self, k):.4g}" for k in self._STAT_FIELDS)
+        return (
+            f"<div><b>FitResult</b> {html.escape(self.model.name)} &mdash; n={self.n}, dof={self.dof}, "
+            f"{html.escape(self._status())}{table}<p>{html.escape(stats)} (mape in %)</p></div>"
+        )

@@ -1,0 +1,192 @@
+"""Models: an expression over named inputs and parameters, compiled once in C++."""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _core
+
+Bounds = Tuple[float, float]
+# guess(columns, y) -> starting values by parameter name
+GuessFunction = Callable[[Mapping[str, np.ndarray], np.ndarray], Mapping[str, float]]
+
+
+class Model:
+    """A regression model ``y = g(inputs; parameters)``.
+
+    ``expr`` is either an expression string such as ``"a * f**(-b) + c"`` (operators ``+ - * / **``,
+    functions ``exp log log10 sqrt abs sin cos tan atan tanh pow min max``, the constant ``pi``),
+    compiled once into a C++ expression tree with exact derivatives, or a Python callable
+    ``func(*input_arrays, *parameter_values) -> ndarray`` (slower: numeric derivatives).
+
+    Parameters
+    ----------
+    expr:
+        The expression or callable.
+    inputs:
+        Names of the data columns the model reads (e.g. ``["f"]``).
+    parameters:
+        Parameter names in order. Default: every other name in the expression, in order of first
+        appearance (for a callable: the names after the inputs in its signature).
+    name, description:
+        Labels for reprs and tables.
+    bounds:
+        Default bounds by parameter name, ``(lower, upper)``; ``fit`` may override them.
+    p0:
+        Default starting values by parameter name.
+    guess:
+        ``guess(columns, y) -> {name: value}``: data-driven starting values (used when ``fit`` is
+        not given ``p0``).
+    units:
+        Unit of each parameter, for reprs (e.g. ``{"a": "ms*GHz^b"}``).
+    """
+
+    def __init__(
+        self,
+        expr: Union[str, Callable[..., Any]],
+        inputs: Sequence[str],
+        parameters: Optional[Sequence[str]] = None,
+        *,
+        name: Optional[str] = None,
+        description: str = "",
+        bounds: Optional[Mapping[str, Bounds]] = None,
+        p0: Optional[Mapping[str, float]] = None,
+        guess: Optional[GuessFunction] = None,
+        units: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        if isinstance(inputs, str):
+            raise TypeError("inputs must be a list of names, e.g. ['f'], not a string")
+        self.inputs: Tuple[str, ...] = tuple(inputs)
+        self.description = description
+        self._expression: Optional[_core.Expression] = None
+        self._callable: Optional[Callable[..., Any]] = None
+        if isinstance(expr, str):
+            self._expression = _core.Expression(
+                expr, list(self.inputs), None if parameters is None else list(parameters)
+            )
+            self.expr: Union[str, Callable[..., Any]] = expr
+            self.parameters: Tuple[str, ...] = tuple(self._expression.parameters)
+            self.name = name or expr
+        elif callable(expr):
+            self._callable = expr
+            self.expr = expr
+            self.parameters = tuple(parameters) if parameters is not None else _callable_parameters(expr, self.inputs)
+            self.name = name or getattr(expr, "__name__", "callable")
+        else:
+            raise TypeError(f"a model is an expression string or a callable, not {type(expr).__name__}")
+        if not self.parameters:
+            raise ValueError(f"model {self.name!r} has no parameters to fit")
+        self.bounds: Dict[str, Bounds] = dict(bounds or {})
+        self.p0: Dict[str, float] = dict(p0 or {})
+        self.units: Dict[str, str] = dict(units or {})
+        self.guess = guess
+        for label, mapping in (("bounds", self.bounds), ("p0", self.p0), ("units", self.units)):
+            self.check_names(mapping, label)
+
+    @property
+    def is_expression(self) -> bool:
+        """True when the model is an expression compiled in C++ (fast, exact derivatives)."""
+        return self._expression is not None
+
+    def check_names(self, mapping: Mapping[str, Any], label: str) -> None:
+        """Raise ``ValueError`` if ``mapping`` names something that is not a parameter."""
+        unknown = [k for k in mapping if k not in self.parameters]
+        if unknown:
+            raise ValueError(
+                f"{label} names unknown parameter(s) {unknown} of model {self.name!r}; "
+                f"its parameters are {list(self.parameters)}"
+            )
+
+    def columns(self, data: Any, *, source: str = "data") -> Tuple[np.ndarray, ...]:
+        """The model's input columns from a DataFrame or mapping, as finite float64 arrays."""
+        from ._data import numeric_column
+
+        missing = [k for k in self.inputs if not _has(data, k)]
+        if missing:
+            available = list(data.keys()) if hasattr(data, "keys") else []
+            raise ValueError(
+                f"{source} has no column {missing[0]!r} (an input of model {self.name!r}); "
+                f"available: {available}"
+            )
+        cols = tuple(numeric_column(data[k], k, source=source) for k in self.inputs)
+        lengths = {len(c) for c in cols}
+        if len(lengths) > 1:
+            raise ValueError(f"{source}: input columns have different lengths {sorted(lengths)}")
+        return cols
+
+    def evaluate(self, data: Any, params: Union[Mapping[str, float], Sequence[float]]) -> np.ndarray:
+        """Model values at every row of ``data`` for the given parameters."""
+        values = self.parameter_vector(params)
+        cols = self.columns(data)
+        if self._expression is not None:
+            return np.asarray(self._expression.evaluate(list(cols), values))
+        assert self._callable is not None
+        return np.asarray(self._callable(*cols, *values), dtype=float)
+
+    __call__ = evaluate
+
+    def parameter_vector(self, params: Union[Mapping[str, float], Sequence[float]]) -> np.ndarray:
+        """Parameters as an array in model order, from a mapping by name or a sequence."""
+        if isinstance(params, Mapping):
+            self.check_names(params, "params")
+            missing = [p for p in self.parameters if p not in params]
+            if missing:
+                raise ValueError(f"params lacks {missing} of model {self.name!r}")
+            return np.array([float(params[p]) for p in self.parameters])
+        values = np.asarray(params, dtype=float).ravel()
+        if values.size != len(self.parameters):
+            raise ValueError(f"model {self.name!r} takes {len(self.parameters)} parameters, got {values.size}")
+        return values
+
+    def __repr__(self) -> str:
+        kind = "expression" if self.is_expression else "callable"
+        return (
+            f"Model({self.name!r}, {kind}, inputs={list(self.inputs)}, parameters={list(self.parameters)})"
+        )
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_expression"] = None  # the C++ tree is rebuilt from the text
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if isinstance(self.expr, str):
+            self._expression = _core.Expression(self.expr, list(self.inputs), list(self.parameters))
+
+
+def _has(data: Any, key: str) -> bool:
+    try:
+        return key in data
+    except TypeError:
+        return False
+
+
+def _callable_parameters(func: Callable[..., Any], inputs: Sequence[str]) -> Tuple[str, ...]:
+    try:
+        names = [
+            p.name
+            for p in inspect.signature(func).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError) as err:
+        raise ValueError("give parameters=[...] for a callable whose signature cannot be read") from err
+    if len(names) <= len(inputs):
+        raise ValueError(
+            f"callable {getattr(func, '__name__', func)!r} takes {names}: expected the inputs "
+            f"{list(inputs)} followed by the parameters"
+        )
+    return tuple(names[len(inputs):])
+
+
+def as_model(model: Union[Model, str], inputs: Optional[Sequence[str]] = None) -> Model:
+    """Accept a Model, or a built-in model's name from ``dvfskit.models``."""
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, str):
+        from . import models
+
+        return models.get(model)
+    raise TypeError(f"expected a dvfskit.Model or a built-in model name, got {type(model).__name__}")

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything dvfskit needs on a fresh Debian machine, idempotently:
+# the C++ libraries from Debian, the Python build tools, then dvfskit itself (built with its C++
+# unit tests into build/wheel so that `ctest --test-dir build/wheel` runs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+debs=(libceres-dev libnlopt-cxx-dev libeigen3-dev catch2 g++ make)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+extras=${DVFSKIT_EXTRAS:-test}
+"$PYTHON" -m pip install -q --disable-pip-version-check \
+  "scikit-build-core>=0.10" "pybind11>=2.13" "cmake>=3.20" ninja
+# --no-build-isolation reuses the tools above and keeps build/wheel incremental between runs.
+DVFSKIT_BUILD_TESTS=${DVFSKIT_BUILD_TESTS:-ON} CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
+  "$PYTHON" -m pip install -q --disable-pip-version-check --no-build-isolation \
+  --config-settings=build-dir=build/wheel ".[${extras}]"
