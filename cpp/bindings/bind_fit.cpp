@@ -150,7 +150,7 @@ void bind_fit(py::module_& m) {
 
   py::class_<FitOptions>(m, "FitOptions", "Solver settings for one fit.")
       .def(py::init([](const std::string& loss, double loss_scale, int max_iterations, double ftol,
-                       double gtol, double xtol, int starts, std::uint64_t seed) {
+                       double gtol, double xtol, int starts, std::uint64_t seed, int retries) {
              FitOptions o;
              o.loss = parse_loss(loss);
              o.loss_scale = loss_scale;
@@ -160,14 +160,16 @@ void bind_fit(py::module_& m) {
              o.parameter_tolerance = xtol;
              o.starts = starts;
              o.seed = seed;
+             o.retries = retries;
              return o;
            }),
            py::arg("loss") = "linear", py::arg("loss_scale") = 1.0, py::arg("max_iterations") = 1000,
            py::arg("ftol") = 1e-15, py::arg("gtol") = 1e-15, py::arg("xtol") = 1e-15, py::arg("starts") = 1,
-           py::arg("seed") = 0)
+           py::arg("seed") = 0, py::arg("retries") = 8)
       .def_readonly("loss_scale", &FitOptions::loss_scale)
       .def_readonly("max_iterations", &FitOptions::max_iterations)
-      .def_readonly("starts", &FitOptions::starts);
+      .def_readonly("starts", &FitOptions::starts)
+      .def_readonly("retries", &FitOptions::retries);
 
   py::class_<Expression>(m, "Expression", "A parsed model expression over named inputs and parameters.")
       .def(py::init<std::string, std::vector<std::string>, std::optional<std::vector<std::string>>>(),

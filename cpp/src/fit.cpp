@@ -129,6 +129,7 @@ void validate(const RegressionModel& model, const double* y, const double* weigh
   if (!(options.loss_scale > 0.0) || !std::isfinite(options.loss_scale)) fail("loss_scale must be positive and finite");
   if (options.max_iterations < 1) fail("max_iterations must be at least 1");
   if (options.starts < 1) fail("starts must be at least 1");
+  if (options.retries < 0) fail("retries must be at least 0");
 }
 
 // Deterministic start `k` (k >= 1): a spread within the bounds, or around p0 where unbounded.
@@ -297,6 +298,43 @@ void fill_covariance(FitOutput& out, const RegressionModel& model, const Paramet
   }
 }
 
+FitOutput summarize(const SolveRun& run, const RegressionModel& model, const double* y,
+                    const double* weights, const ParameterSpec& spec) {
+  const std::size_t np = model.num_parameters();
+  const std::size_t n = model.num_points();
+  FitOutput out;
+  out.n = n;
+  out.params = run.params;
+  out.num_free = static_cast<std::size_t>(std::count(spec.fixed.begin(), spec.fixed.end(), 0));
+  out.dof = static_cast<long>(n) - static_cast<long>(out.num_free);
+  out.success = run.usable && run.converged;
+  out.message = run.message;
+  out.iterations = run.iterations;
+  out.best_start = run.start;
+  out.at_bound.assign(np, 0);
+  for (std::size_t j = 0; j < np; ++j) {
+    if (spec.fixed[j]) continue;
+    out.at_bound[j] = out.params[j] <= spec.lower[j] || out.params[j] >= spec.upper[j];
+  }
+  out.prediction.resize(n);
+  model.predict(out.params.data(), out.prediction.data(), nullptr);
+  fill_statistics(out, y, weights);
+  fill_covariance(out, model, spec, weights);
+  return out;
+}
+
+// Converged, and the data determine every free parameter off its bounds: a standard error
+// exists (when there are degrees of freedom to estimate one) and is below 1e4 times the value.
+bool healthy(const FitOutput& out, const ParameterSpec& spec) {
+  if (!out.success) return false;
+  if (out.dof <= 0) return true;
+  for (std::size_t j = 0; j < out.params.size(); ++j) {
+    if (spec.fixed[j] || out.at_bound[j]) continue;
+    if (!(out.stderr_[j] <= 1e4 * std::fabs(out.params[j]))) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Loss parse_loss(std::string_view name) {
@@ -312,9 +350,8 @@ Loss parse_loss(std::string_view name) {
 FitOutput fit(const RegressionModel& model, const double* y, const double* weights,
               const ParameterSpec& spec, const FitOptions& options) {
   validate(model, y, weights, spec, options);
-  const std::size_t np = model.num_parameters();
-  const std::size_t n = model.num_points();
 
+  // Start 0 is p0; starts 1..starts-1 are spread. Only usable runs can replace the first.
   SolveRun best;
   for (int k = 0; k < options.starts; ++k) {
     SolveRun run = solve_from(model, y, weights, spec, options,
@@ -322,25 +359,21 @@ FitOutput fit(const RegressionModel& model, const double* y, const double* weigh
     run.start = k;
     if (k == 0 || (run.usable && (!best.usable || run.cost < best.cost))) best = std::move(run);
   }
-
-  FitOutput out;
-  out.n = n;
-  out.params = best.params;
-  out.num_free = static_cast<std::size_t>(std::count(spec.fixed.begin(), spec.fixed.end(), 0));
-  out.dof = static_cast<long>(n) - static_cast<long>(out.num_free);
-  out.success = best.usable && best.converged;
-  out.message = best.message;
-  out.iterations = best.iterations;
-  out.best_start = best.start;
-  out.at_bound.assign(np, 0);
-  for (std::size_t j = 0; j < np; ++j) {
-    if (spec.fixed[j]) continue;
-    out.at_bound[j] = out.params[j] <= spec.lower[j] || out.params[j] >= spec.upper[j];
+  FitOutput out = summarize(best, model, y, weights, spec);
+  // A solution that failed or is degenerate (parameters the data cannot determine there, e.g. an
+  // exponential driven to saturation) usually means a poor start: retry from further spread
+  // starts until a healthy solution with a lower cost appears.
+  for (int r = 0; r < options.retries && !healthy(out, spec); ++r) {
+    SolveRun run =
+        solve_from(model, y, weights, spec, options, spread_start(spec, options.starts + r, options.seed));
+    run.start = options.starts + r;
+    FitOutput candidate = summarize(run, model, y, weights, spec);
+    if (healthy(candidate, spec) && (!out.success || candidate.rss < out.rss)) {
+      candidate.message += " (after " + std::to_string(r + 1) + " restart" + (r == 0 ? "" : "s") +
+                           " from a failed or degenerate solution)";
+      out = std::move(candidate);
+    }
   }
-  out.prediction.resize(n);
-  model.predict(out.params.data(), out.prediction.data(), nullptr);
-  fill_statistics(out, y, weights);
-  fill_covariance(out, model, spec, weights);
   return out;
 }
 

@@ -20,6 +20,7 @@ def numeric_column(values: Any, name: str, *, source: str = "data", first_row: i
             try:
                 converted[i] = float(v)
             except (TypeError, ValueError):
+                v = v.item() if isinstance(v, np.generic) else v
                 raise ValueError(
                     f"{source}: row {first_row + i}, column {name!r}: {v!r} is not a number"
                 ) from None

@@ -102,6 +102,7 @@ def fit(
     loss_scale: float = 1.0,
     weights: Union[None, str, Sequence[float], np.ndarray] = None,
     starts: int = 1,
+    retries: int = 8,
     max_iterations: int = 1000,
     tolerance: float = 1e-15,
     seed: int = 0,
@@ -134,6 +135,11 @@ def fit(
     starts:
         Number of starts; start 0 is ``p0``, the others are spread deterministically (from
         ``seed``) within finite bounds or around ``p0`` by up to 10x; the lowest cost wins.
+    retries:
+        Further spread starts, tried one by one only while the solution has failed to converge
+        or is degenerate (a free parameter off its bounds whose standard error is missing or
+        above 1e4 times its value, e.g. an exponential driven into saturation); the first
+        healthy solution with a lower cost replaces it and its ``message`` says so. 0 disables.
     max_iterations, tolerance:
         Levenberg-Marquardt iteration cap and the function, gradient and parameter tolerance.
 
@@ -157,7 +163,7 @@ def fit(
         raise ValueError(f"weights has {w.size} values but y has {n}")
     spec = resolve_parameters(model, columns, y_values, p0, bounds, fixed)
     options = _core.FitOptions(loss, float(loss_scale), int(max_iterations), tolerance, tolerance, tolerance,
-                               int(starts), int(seed))
+                               int(starts), int(seed), int(retries))
     if model.is_expression:
         raw = _core.fit_expression(model._expression, list(columns), y_values, w, spec, options)
     else:

@@ -25,6 +25,9 @@ struct FitOptions {
   double gradient_tolerance = 1e-15;
   double parameter_tolerance = 1e-15;
   int starts = 1;           // start 0 is p0; others are spread deterministically (seeded)
+  int retries = 8;          // further spread starts tried only while the solution has failed or is
+                            // degenerate (a free parameter with no standard error, or one over
+                            // 1e4 times its value); only a healthy, lower-cost solution replaces it
   std::uint64_t seed = 0;
 };
 
