@@ -243,11 +243,13 @@ def _mapping(raw: pd.DataFrame, columns: Optional[Mapping[str, str]], keys: Opti
                 f"the source has columns {available}"
             )
     # Canonical measurements first in a stable order, keys in the order given.
-    order = [c for c in mapping if c not in CANONICAL]
+    # Order: device, dnn, block, other keys, extra numeric columns, frequencies, measurements.
     head = [c for c in ("device", "dnn", "block") if c in mapping]
+    others = [c for c in mapping if c not in CANONICAL and _suffix(c) is None]
+    extra = [c for c in mapping if c not in CANONICAL and _suffix(c) is not None]
     freqs = [c for c in ("compute_freq_mhz", "mem_freq_mhz") if c in mapping]
     tail = [c for c in MEASURED if c in mapping]
-    return {c: mapping[c] for c in head + order + freqs + tail}
+    return {c: mapping[c] for c in head + others + extra + freqs + tail}
 
 
 def _unit_factors(mapping: Mapping[str, str], units: Optional[Mapping[str, str]], src: str) -> Dict[str, float]:
