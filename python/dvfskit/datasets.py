@@ -106,6 +106,9 @@ def a100_stages() -> pd.DataFrame:
     ``latency_ms``: stage time (from s), ms. ``energy_j``: energy of the stage, J.
     ``power_w``: derived, ``energy_j / latency_ms * 1000``, W. It reaches about 470 W, above one
     A100's rating: the source's energy may sum more than one GPU.
+
+    Note: in both source files, stages 0-6 carry identical profiles (the same transformer
+    layers); only stage 7 (the last stage, with the output head) differs.
     """
     frames: List[pd.DataFrame] = []
     folder = data_dir("a100-stages")
