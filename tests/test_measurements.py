@@ -357,3 +357,17 @@ def test_result_values_finite(tmp_path):
     df = read_measurements(write(tmp_path, GOOD), columns=COLS, units=UNITS)
     numeric = df.select_dtypes("number").to_numpy()
     assert np.isfinite(numeric).all() and not math.isnan(numeric.sum())
+
+
+def test_constant_overrides_same_named_source_column_but_not_a_mapping():
+    src = pd.DataFrame({"device": ["a", "b"], "compute_freq_mhz": [1.0, 2.0], "latency_ms": [1.0, 2.0]})
+    df = read_measurements(src, constants={"device": "TX2"})
+    assert list(df["device"]) == ["TX2", "TX2"]
+    with pytest.raises(ValueError, match="both mapped"):
+        read_measurements(src, columns={"device": "device"}, constants={"device": "TX2"})
+
+
+def test_none_cell_is_reported_as_empty():
+    src = pd.DataFrame({"compute_freq_mhz": [1.0, None, "3"], "latency_ms": [1.0, 2.0, 3.0]}, dtype=object)
+    with pytest.raises(ValueError, match=r"^DataFrame: row 2, column 'compute_freq_mhz': empty"):
+        read_measurements(src)

@@ -83,8 +83,9 @@ def read_measurements(
         "latency_ms": "inference_time", "device": "system_name"}``. The output names may be the
         canonical ones (``compute_freq_mhz``, ``mem_freq_mhz``, ``latency_ms``, ``power_w``,
         ``energy_j``, ``device``, ``dnn``, ``block``) or any other name, which becomes an extra
-        column (e.g. ``{"cpu_freq_mhz": "core_freq"}``). A canonical column that is not mapped is
-        taken from the source column of the same name when there is one.
+        column (e.g. ``{"cpu_freq_mhz": "core_freq"}``). A canonical column that is neither
+        mapped nor given in ``constants`` is taken from the source column of the same name when
+        there is one.
     units:
         Output column name -> unit of its source column. By the suffix of the output name:
         ``*_mhz`` frequency (``Hz``, ``kHz``, ``MHz``, ``GHz``), ``*_ms`` time (``s``, ``ms``,
@@ -138,9 +139,9 @@ def read_measurements(
         raise ValueError(f"aggregate must be None, 'mean' or 'median', got {aggregate!r}")
     raw, rows = _load(source, name, read_csv_kwargs)
     src = rows.source_name
-    mapping = _mapping(raw, columns, keys, src)
-    conv = _unit_factors(mapping, units, src)
     constants = dict(constants or {})
+    mapping = _mapping(raw, columns, keys, src, skip=constants)
+    conv = _unit_factors(mapping, units, src)
     clash = [k for k in constants if k in mapping]
     if clash:
         raise ValueError(f"{src}: column {clash[0]!r} is both mapped from the source and given as a constant")
@@ -209,7 +210,7 @@ def _load(source: Source, name: Optional[str], kwargs: Mapping[str, Any]) -> Tup
 
 
 def _mapping(raw: pd.DataFrame, columns: Optional[Mapping[str, str]], keys: Optional[Sequence[str]],
-             src: str) -> Dict[str, str]:
+             src: str, skip: Mapping[str, Any]) -> Dict[str, str]:
     """Output name -> source column, checked against the source's columns."""
     available = [str(c) for c in raw.columns]
     mapping: Dict[str, str] = {}
@@ -224,7 +225,7 @@ def _mapping(raw: pd.DataFrame, columns: Optional[Mapping[str, str]], keys: Opti
             raise ValueError(f"{src}: key {k!r} is also mapped from column {mapping[k]!r}")
         mapping[k] = k
     for canon in CANONICAL:
-        if canon not in mapping and canon in raw.columns and canon not in mapping.values():
+        if canon not in mapping and canon not in skip and canon in raw.columns and canon not in mapping.values():
             mapping[canon] = canon
     for out_name, src_col in mapping.items():
         if src_col not in raw.columns:
@@ -292,6 +293,8 @@ def _numeric(values: np.ndarray, src_col: str, rows: _Rows) -> np.ndarray:
                     arr[i] = float(text)
                 except ValueError:
                     raise ValueError(f"{rows.where(i, src_col)}: {v!r} is not a number") from None
+            elif v is None:
+                raise ValueError(f"{rows.where(i, src_col)}: empty cell")
             elif isinstance(v, bool):
                 raise ValueError(f"{rows.where(i, src_col)}: {v!r} is not a number")
             else:
