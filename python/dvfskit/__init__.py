@@ -5,11 +5,21 @@ Units: frequencies in MHz unless a column says otherwise, time in ms, power in W
 """
 from __future__ import annotations
 
-from . import models
+from . import datasets, models
 from ._core import ExpressionError
 from ._fit import FitResult, fit
+from ._measurements import read_measurements
 from ._model import Model
 
 __version__ = "0.1.0"
 
-__all__ = ["ExpressionError", "FitResult", "Model", "fit", "models", "__version__"]
+__all__ = [
+    "ExpressionError",
+    "FitResult",
+    "Model",
+    "datasets",
+    "fit",
+    "models",
+    "read_measurements",
+    "__version__",
+]

@@ -1,17 +1,77 @@
-"""Built-in DVFS latency and power models (see the model catalogue in README.md)."""
+"""Built-in DVFS latency and power models (see the model catalogue in README.md).
+
+Every model reads the canonical measurement columns ``compute_freq_mhz`` (f) and, where it says
+so, ``mem_freq_mhz`` (m), in MHz, and converts them to GHz inside the expression so that the
+parameters are O(1). Latency models predict ``latency_ms`` (ms); power models predict
+``power_w`` (W). Each model has physical bounds and a data-driven ``guess`` (a grid over the
+exponents with a non-negative linear least-squares solve for the linear coefficients), so
+``dvfskit.fit(models.gpu_dvfs, df, "latency_ms")`` needs no starting values.
+
+=====================  ====================================================  ===================
+name                   formula (f, m in GHz)                                 output
+=====================  ====================================================  ===================
+``cpu_dvfs``           t = W / f                                             latency, ms
+``cpu_dvfs_offset``    t = W / f + t0                                        latency, ms
+``gpu_dvfs``           t = a f^-b + c                                        latency, ms
+``joint_mem_comp``     t = l m^-beta + u f^-gamma + c                        latency, ms
+``joint_mem_comp_nc``  t = l m^-beta + u f^-gamma                            latency, ms
+``roofline_smooth``    t = (|W/f|^k + |Q/m|^k)^(1/k) + c                      latency, ms
+``cmos``               P = Ps + kf f^alpha + km m^delta                      power, W
+``cmos_compute``       P = Ps + kf f^alpha                                   power, W
+``cubic``              P = Ps + kappa f^3                                    power, W
+=====================  ====================================================  ===================
+"""
 from __future__ import annotations
 
-from typing import Dict, List
+import itertools
+import math
+from typing import Callable, Dict, List, Mapping, Sequence, Tuple
+
+import numpy as np
 
 from ._model import Model
 
 _REGISTRY: Dict[str, Model] = {}
+
+F = "compute_freq_mhz"
+M = "mem_freq_mhz"
+INF = math.inf
+
+
+def _interior(guess: Callable[[Mapping[str, np.ndarray], np.ndarray], Dict[str, float]],
+              bounds: Mapping[str, Tuple[float, float]], units: Mapping[str, str]
+              ) -> Callable[[Mapping[str, np.ndarray], np.ndarray], Dict[str, float]]:
+    """Wrap a guess so that its values lie strictly inside the bounds (the solver would otherwise
+    move a value on a bound by an arbitrary step): a coefficient at its lower bound 0 becomes
+    1e-3 x median|y|, an exponent 0.01 above its bound."""
+    def wrapped(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+        values = {p: float(v) for p, v in guess(columns, y).items()}
+        scale = max(float(np.median(np.abs(y))), 1e-12)
+        for p, v in values.items():
+            lo, hi = bounds.get(p, (-INF, INF))
+            step = 0.01 if units.get(p) == "1" else 1e-3 * scale
+            if not np.isfinite(v):
+                continue
+            if v <= lo:
+                values[p] = lo + step
+            elif v >= hi:
+                values[p] = hi - step
+        return values
+
+    wrapped.__doc__ = guess.__doc__
+    return wrapped
 
 
 def register(model: Model) -> Model:
     """Add ``model`` to the catalogue under ``model.name`` (used by ``get`` and the CLI)."""
     _REGISTRY[model.name] = model
     return model
+
+
+def _builtin(model: Model) -> Model:
+    if model.guess is not None:
+        model.guess = _interior(model.guess, model.bounds, model.units)
+    return register(model)
 
 
 def get(name: str) -> Model:
@@ -25,3 +85,261 @@ def get(name: str) -> Model:
 def available() -> List[str]:
     """Names of the built-in models."""
     return sorted(_REGISTRY)
+
+
+# ----------------------------------------------------------------------------------------------
+# Guess helpers: linear least squares with non-negative coefficients over a grid of exponents.
+
+def _nnls_small(A: np.ndarray, y: np.ndarray, free: Sequence[int] = ()) -> Tuple[np.ndarray, float]:
+    """Least squares ``A x ~ y`` with ``x >= 0`` (except columns in ``free``), by trying every
+    active set (A has at most a handful of columns). Returns (x, rss)."""
+    k = A.shape[1]
+    x, *_ = np.linalg.lstsq(A, y, rcond=None)
+    if all(v >= 0 or c in free for c, v in enumerate(x)):  # unconstrained optimum is feasible
+        return x, float(np.sum((A @ x - y) ** 2))
+    best_x, best_rss = np.zeros(k), float(np.sum(y * y))
+    for r in range(1, k + 1):
+        for cols in itertools.combinations(range(k), r):
+            sub = A[:, cols]
+            x, *_ = np.linalg.lstsq(sub, y, rcond=None)
+            if any(v < 0 and c not in free for v, c in zip(x, cols)):
+                continue
+            rss = float(np.sum((sub @ x - y) ** 2))
+            if rss < best_rss:
+                best_rss = rss
+                best_x = np.zeros(k)
+                best_x[list(cols)] = x
+    return best_x, best_rss
+
+
+def _ghz(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    return np.asarray(columns[name], dtype=float) / 1000.0
+
+
+def _exponent_grid(lo: float, hi: float, n: int) -> np.ndarray:
+    return np.linspace(lo, hi, n)
+
+
+def _fill(value: float, fallback: float) -> float:
+    return value if value > 0 else fallback
+
+
+# ----------------------------------------------------------------------------------------------
+# Latency models
+
+def _guess_cpu(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+    x = 1.0 / _ghz(columns, F)
+    (w,), _ = _nnls_small(x[:, None], y)
+    return {"W": _fill(w, float(np.median(y / x)))}
+
+
+def _guess_cpu_offset(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+    x = 1.0 / _ghz(columns, F)
+    (w, t0), _ = _nnls_small(np.column_stack([x, np.ones_like(x)]), y)
+    return {"W": _fill(w, float(np.median(y / x))), "t0": max(t0, 0.0)}
+
+
+def _guess_gpu(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+    f = _ghz(columns, F)
+    best = (INF, {"a": float(np.median(y * f)), "b": 1.0, "c": 0.0})
+    for b in _exponent_grid(0.05, 4.0, 80):
+        (a, c), rss = _nnls_small(np.column_stack([f ** -b, np.ones_like(f)]), y)
+        if a > 0 and rss < best[0]:
+            best = (rss, {"a": a, "b": float(b), "c": c})
+    return best[1]
+
+
+def _guess_joint(with_c: bool) -> Callable[[Mapping[str, np.ndarray], np.ndarray], Dict[str, float]]:
+    def guess(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+        f, m = _ghz(columns, F), _ghz(columns, M)
+        grid = _exponent_grid(0.1, 4.0, 27)
+        best_rss, best = INF, {"l": float(np.median(y)) / 2, "beta": 1.0, "u": float(np.median(y)) / 2,
+                               "gamma": 1.0}
+        for beta in grid:
+            mb = m ** -beta
+            for gamma in grid:
+                cols = [mb, f ** -gamma] + ([np.ones_like(f)] if with_c else [])
+                x, rss = _nnls_small(np.column_stack(cols), y)
+                if rss < best_rss:
+                    best_rss = rss
+                    best = {"l": x[0], "beta": float(beta), "u": x[1], "gamma": float(gamma)}
+                    if with_c:
+                        best["c"] = x[2]
+        scale = max(float(np.median(np.abs(y))), 1e-12)
+        for p in ("l", "u"):  # a zero coefficient would leave its exponent without a gradient
+            best[p] = max(best[p], 1e-3 * scale)
+        return best
+
+    return guess
+
+
+def _guess_roofline(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+    f, m = _ghz(columns, F), _ghz(columns, M)
+    w_max = float(np.min(y * f))  # W/f <= t for every row
+    q_max = float(np.min(y * m))
+    best_rss, best = INF, {"W": w_max / 2, "Q": q_max / 2, "k": 2.0, "c": 0.0}
+    shares = np.linspace(0.02, 1.0, 25)
+    for k in (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0):
+        for sw in shares:
+            tw = (sw * w_max / f) ** k
+            for sq in shares:
+                g = (tw + (sq * q_max / m) ** k) ** (1.0 / k)
+                c = max(float(np.mean(y - g)), 0.0)
+                rss = float(np.sum((y - g - c) ** 2))
+                if rss < best_rss:
+                    best_rss = rss
+                    best = {"W": float(sw * w_max), "Q": float(sq * q_max), "k": k, "c": c}
+    return best
+
+
+cpu_dvfs = _builtin(Model(
+    "W / (compute_freq_mhz / 1000)",
+    [F],
+    name="cpu_dvfs",
+    description="Classic CPU DVFS latency: t = W / f, time inversely proportional to the compute "
+                "frequency. t in ms, f in GHz (from compute_freq_mhz); W in ms*GHz (= 1e6 cycles).",
+    bounds={"W": (0.0, INF)},
+    units={"W": "ms*GHz (1e6 cycles)"},
+    guess=_guess_cpu,
+))
+
+cpu_dvfs_offset = _builtin(Model(
+    "W / (compute_freq_mhz / 1000) + t0",
+    [F],
+    name="cpu_dvfs_offset",
+    description="CPU DVFS latency with a frequency-insensitive part: t = W / f + t0. t, t0 in ms; "
+                "f in GHz; W in ms*GHz.",
+    bounds={"W": (0.0, INF), "t0": (0.0, INF)},
+    units={"W": "ms*GHz (1e6 cycles)", "t0": "ms"},
+    guess=_guess_cpu_offset,
+))
+
+gpu_dvfs = _builtin(Model(
+    "a * (compute_freq_mhz / 1000)**(-b) + c",
+    [F],
+    name="gpu_dvfs",
+    description="GPU DVFS-aware latency: t = a f^-b + c with sub-linear frequency scaling b and a "
+                "frequency-insensitive part c (memory, launch, host). t, c in ms; f in GHz; "
+                "a in ms*GHz^b (the scalable time at 1 GHz); b dimensionless, 0..4.",
+    bounds={"a": (0.0, INF), "b": (0.0, 4.0), "c": (0.0, INF)},
+    units={"a": "ms*GHz^b", "b": "1", "c": "ms"},
+    guess=_guess_gpu,
+))
+
+joint_mem_comp = _builtin(Model(
+    "l * (mem_freq_mhz / 1000)**(-beta) + u * (compute_freq_mhz / 1000)**(-gamma) + c",
+    [F, M],
+    parameters=["l", "beta", "u", "gamma", "c"],
+    name="joint_mem_comp",
+    description="Memory- and compute-frequency latency terms: t = l m^-beta + u f^-gamma + c. "
+                "t, c in ms; f, m in GHz; l in ms*GHz^beta (memory time at 1 GHz EMC), u in "
+                "ms*GHz^gamma (compute time at 1 GHz); beta, gamma dimensionless, 0..4.",
+    bounds={"l": (0.0, INF), "beta": (0.0, 4.0), "u": (0.0, INF), "gamma": (0.0, 4.0), "c": (0.0, INF)},
+    units={"l": "ms*GHz^beta", "beta": "1", "u": "ms*GHz^gamma", "gamma": "1", "c": "ms"},
+    guess=_guess_joint(True),
+))
+
+joint_mem_comp_nc = _builtin(Model(
+    "l * (mem_freq_mhz / 1000)**(-beta) + u * (compute_freq_mhz / 1000)**(-gamma)",
+    [F, M],
+    parameters=["l", "beta", "u", "gamma"],
+    name="joint_mem_comp_nc",
+    description="joint_mem_comp without the constant: t = l m^-beta + u f^-gamma. t in ms; f, m in "
+                "GHz; l in ms*GHz^beta, u in ms*GHz^gamma; beta, gamma dimensionless, 0..4.",
+    bounds={"l": (0.0, INF), "beta": (0.0, 4.0), "u": (0.0, INF), "gamma": (0.0, 4.0)},
+    units={"l": "ms*GHz^beta", "beta": "1", "u": "ms*GHz^gamma", "gamma": "1"},
+    guess=_guess_joint(False),
+))
+
+roofline_smooth = _builtin(Model(
+    "(abs(W / (compute_freq_mhz / 1000))**k + abs(Q / (mem_freq_mhz / 1000))**k)**(1 / k) + c",
+    [F, M],
+    parameters=["W", "Q", "k", "c"],
+    name="roofline_smooth",
+    description="Smooth roofline latency: t = (|W/f|^k + |Q/m|^k)^(1/k) + c, a smooth maximum of "
+                "the compute-bound time W/f and the memory-bound time Q/m (k = 1: their sum; "
+                "k -> inf: their max). t, c in ms; f, m in GHz; W, Q in ms*GHz; k in 1..50.",
+    bounds={"W": (0.0, INF), "Q": (0.0, INF), "k": (1.0, 50.0), "c": (0.0, INF)},
+    units={"W": "ms*GHz", "Q": "ms*GHz", "k": "1", "c": "ms"},
+    guess=_guess_roofline,
+))
+
+
+# ----------------------------------------------------------------------------------------------
+# Power models
+
+def _guess_cmos(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+    f, m = _ghz(columns, F), _ghz(columns, M)
+    grid = _exponent_grid(0.25, 5.0, 20)
+    best_rss, best = INF, {"Ps": float(np.min(y)) / 2, "kf": 1.0, "alpha": 2.0, "km": 1.0, "delta": 1.0}
+    for alpha in grid:
+        fa = f ** alpha
+        for delta in grid:
+            x, rss = _nnls_small(np.column_stack([np.ones_like(f), fa, m ** delta]), y)
+            if rss < best_rss:
+                best_rss = rss
+                best = {"Ps": x[0], "kf": x[1], "alpha": float(alpha), "km": x[2], "delta": float(delta)}
+    scale = max(float(np.median(np.abs(y))), 1e-12)
+    for p in ("kf", "km"):
+        best[p] = max(best[p], 1e-3 * scale)
+    return best
+
+
+def _guess_cmos_compute(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+    f = _ghz(columns, F)
+    best_rss, best = INF, {"Ps": float(np.min(y)) / 2, "kf": 1.0, "alpha": 2.0}
+    for alpha in _exponent_grid(0.25, 6.0, 47):
+        x, rss = _nnls_small(np.column_stack([np.ones_like(f), f ** alpha]), y)
+        if rss < best_rss:
+            best_rss = rss
+            best = {"Ps": x[0], "kf": x[1], "alpha": float(alpha)}
+    best["kf"] = max(best["kf"], 1e-3 * max(float(np.median(np.abs(y))), 1e-12))
+    return best
+
+
+def _guess_cubic(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+    f = _ghz(columns, F)
+    (ps, kappa), _ = _nnls_small(np.column_stack([np.ones_like(f), f ** 3]), y)
+    return {"Ps": ps, "kappa": kappa}
+
+
+cmos = _builtin(Model(
+    "Ps + kf * (compute_freq_mhz / 1000)**alpha + km * (mem_freq_mhz / 1000)**delta",
+    [F, M],
+    parameters=["Ps", "kf", "alpha", "km", "delta"],
+    name="cmos",
+    description="CMOS power with compute and memory terms: P = Ps + kf f^alpha + km m^delta. "
+                "P, Ps (static power) in W; f, m in GHz; kf in W/GHz^alpha, km in W/GHz^delta; "
+                "alpha (about 2..3: dynamic power ~ f V^2 with V rising with f) and delta in 0..6.",
+    bounds={"Ps": (0.0, INF), "kf": (0.0, INF), "alpha": (0.0, 6.0), "km": (0.0, INF), "delta": (0.0, 6.0)},
+    units={"Ps": "W", "kf": "W/GHz^alpha", "alpha": "1", "km": "W/GHz^delta", "delta": "1"},
+    guess=_guess_cmos,
+))
+
+cmos_compute = _builtin(Model(
+    "Ps + kf * (compute_freq_mhz / 1000)**alpha",
+    [F],
+    parameters=["Ps", "kf", "alpha"],
+    name="cmos_compute",
+    description="CMOS power with a compute term only (no memory frequency): P = Ps + kf f^alpha. "
+                "P, Ps in W; f in GHz; kf in W/GHz^alpha; alpha in 0..6.",
+    bounds={"Ps": (0.0, INF), "kf": (0.0, INF), "alpha": (0.0, 6.0)},
+    units={"Ps": "W", "kf": "W/GHz^alpha", "alpha": "1"},
+    guess=_guess_cmos_compute,
+))
+
+cubic = _builtin(Model(
+    "Ps + kappa * (compute_freq_mhz / 1000)**3",
+    [F],
+    parameters=["Ps", "kappa"],
+    name="cubic",
+    description="Cubic power: P = Ps + kappa f^3 (the usual analytical form; energy e = P t). "
+                "P, Ps in W; f in GHz; kappa in W/GHz^3.",
+    bounds={"Ps": (0.0, INF), "kappa": (0.0, INF)},
+    units={"Ps": "W", "kappa": "W/GHz^3"},
+    guess=_guess_cubic,
+))
+
+LATENCY_MODELS = ("cpu_dvfs", "cpu_dvfs_offset", "gpu_dvfs", "joint_mem_comp", "joint_mem_comp_nc",
+                  "roofline_smooth")
+POWER_MODELS = ("cmos", "cmos_compute", "cubic")
