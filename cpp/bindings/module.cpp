@@ -1,9 +1,12 @@
 // dvfskit._core: the C++ core's Python bindings. Each concept binds itself in its own file.
+#include <glog/logging.h>
 #include <pybind11/pybind11.h>
 
 #include "bindings.hpp"
 
 PYBIND11_MODULE(_core, m) {
+  // Ceres reports through glog; dvfskit returns every outcome in its results instead.
+  FLAGS_minloglevel = google::GLOG_FATAL;
   m.doc() = "dvfskit C++ core: expression models, least-squares fitting (Ceres), solvers.";
   dvfskit::bindings::bind_fit(m);
   dvfskit::bindings::bind_solve(m);

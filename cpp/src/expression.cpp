@@ -257,6 +257,13 @@ void collect_names(const Node& node, std::vector<const Node*>& out) {
 
 bool is_constant(const Node& node) { return node.kind == Node::Kind::Number; }
 
+bool depends_on(const Node& node, const std::vector<std::string>& parameters) {
+  if (node.kind == Node::Kind::Name)
+    return std::find(parameters.begin(), parameters.end(), node.name) != parameters.end();
+  return std::any_of(node.args.begin(), node.args.end(),
+                     [&](const NodePtr& a) { return depends_on(*a, parameters); });
+}
+
 // Folds constant subtrees and rewrites x**c into PowConst/Square.
 void fold(Node& node) {
   for (NodePtr& arg : node.args) fold(*arg);
@@ -317,11 +324,13 @@ struct Compiler {
         }
         return;
       }
-      case Node::Kind::Op:
+      case Node::Kind::Op: {
         for (const NodePtr& arg : node.args) emit(*arg);
         const int arity = static_cast<int>(node.args.size());
-        push({node.op, 0, node.number}, arity, 1);
+        const bool data_base = node.op == OpCode::Pow && !depends_on(*node.args[0], parameters);
+        push({data_base ? OpCode::PowDataBase : node.op, 0, node.number}, arity, 1);
         return;
+      }
     }
   }
 };

@@ -18,8 +18,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Ceres evaluates one residual block per data point (robust losses act per point), always all of
-// them at the same parameters; the model is evaluated once for all points and cached.
+// Ceres evaluates all residual blocks at the same parameters in turn; the model is evaluated once
+// for all points and cached.
 class PredictionCache {
  public:
   explicit PredictionCache(const RegressionModel& model)
@@ -49,25 +49,33 @@ class PredictionCache {
   bool has_jacobian_ = false;
 };
 
-// r_i = sqrt(w_i) * (prediction_i - y_i)
-class PointResidual final : public ceres::CostFunction {
+// Residuals r_i = sqrt(w_i) * (prediction_i - y_i) for points first .. first+count-1. A robust
+// loss acts on a block's squared norm, so robust fits use one point per block; plain least
+// squares uses a single block for all points (less overhead per iteration).
+class RangeResidual final : public ceres::CostFunction {
  public:
-  PointResidual(PredictionCache& cache, std::size_t i, double y, double sqrt_w, int np)
-      : cache_(cache), i_(i), y_(y), sqrt_w_(sqrt_w) {
-    set_num_residuals(1);
+  RangeResidual(PredictionCache& cache, std::size_t first, std::size_t count, const double* y,
+                const double* weights, int np)
+      : cache_(cache), first_(first), y_(y + first), weights_(weights ? weights + first : nullptr) {
+    set_num_residuals(static_cast<int>(count));
     mutable_parameter_block_sizes()->push_back(np);
   }
   bool Evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
     const bool need_jacobian = jacobians != nullptr && jacobians[0] != nullptr;
     cache_.update(parameters[0], need_jacobian);
-    residuals[0] = sqrt_w_ * (cache_.prediction(i_) - y_);
-    if (!std::isfinite(residuals[0])) return false;
-    if (need_jacobian) {
-      const double* row = cache_.jacobian_row(i_);
-      const int np = parameter_block_sizes()[0];
-      for (int j = 0; j < np; ++j) {
-        jacobians[0][j] = sqrt_w_ * row[j];
-        if (!std::isfinite(jacobians[0][j])) return false;
+    const int np = parameter_block_sizes()[0];
+    for (int k = 0; k < num_residuals(); ++k) {
+      const double sqrt_w = weights_ != nullptr ? std::sqrt(weights_[k]) : 1.0;
+      const std::size_t i = first_ + static_cast<std::size_t>(k);
+      residuals[k] = sqrt_w * (cache_.prediction(i) - y_[k]);
+      if (!std::isfinite(residuals[k])) return false;
+      if (need_jacobian) {
+        const double* row = cache_.jacobian_row(i);
+        double* out = jacobians[0] + static_cast<std::size_t>(k) * static_cast<std::size_t>(np);
+        for (int j = 0; j < np; ++j) {
+          out[j] = sqrt_w * row[j];
+          if (!std::isfinite(out[j])) return false;
+        }
       }
     }
     return true;
@@ -75,9 +83,9 @@ class PointResidual final : public ceres::CostFunction {
 
  private:
   PredictionCache& cache_;
-  std::size_t i_;
-  double y_;
-  double sqrt_w_;
+  std::size_t first_;
+  const double* y_;
+  const double* weights_;
 };
 
 std::unique_ptr<ceres::LossFunction> make_loss(Loss loss, double scale) {
@@ -171,19 +179,28 @@ SolveRun solve_from(const RegressionModel& model, const double* y, const double*
   run.params = std::move(start);
 
   PredictionCache cache(model);
+  cache.update(run.params.data(), true);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* row = cache.jacobian_row(i);
+    if (!std::isfinite(cache.prediction(i)) || !std::all_of(row, row + np, [](double v) { return std::isfinite(v); })) {
+      run.message = "the model or its derivatives are not finite at the starting values (data point " +
+                    std::to_string(i) + ")";
+      return run;
+    }
+  }
   const std::unique_ptr<ceres::LossFunction> loss = make_loss(options.loss, options.loss_scale);
-  std::vector<std::unique_ptr<PointResidual>> residuals;
-  residuals.reserve(n);
+  std::vector<std::unique_ptr<RangeResidual>> residuals;
   ceres::Problem::Options problem_options;
   problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
   problem_options.loss_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
   problem_options.manifold_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+  problem_options.enable_fast_removal = false;
   ceres::Problem problem(problem_options);
   double* p = run.params.data();
   problem.AddParameterBlock(p, np);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double sqrt_w = weights != nullptr ? std::sqrt(weights[i]) : 1.0;
-    residuals.push_back(std::make_unique<PointResidual>(cache, i, y[i], sqrt_w, np));
+  const std::size_t block = loss ? 1 : n;
+  for (std::size_t first = 0; first < n; first += block) {
+    residuals.push_back(std::make_unique<RangeResidual>(cache, first, block, y, weights, np));
     problem.AddResidualBlock(residuals.back().get(), loss.get(), p);
   }
 
@@ -207,7 +224,7 @@ SolveRun solve_from(const RegressionModel& model, const double* y, const double*
   ceres::Solver::Options solver_options;
   solver_options.minimizer_type = ceres::TRUST_REGION;
   solver_options.trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
-  solver_options.linear_solver_type = ceres::DENSE_QR;
+  solver_options.linear_solver_type = ceres::DENSE_NORMAL_CHOLESKY;
   solver_options.max_num_iterations = options.max_iterations;
   solver_options.function_tolerance = options.function_tolerance;
   solver_options.gradient_tolerance = options.gradient_tolerance;

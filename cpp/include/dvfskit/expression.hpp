@@ -28,7 +28,7 @@ class ExpressionError : public std::invalid_argument {
 
 enum class OpCode : unsigned char {
   Const, Input, Param,
-  Add, Sub, Mul, Div, Pow, PowConst, Square, Neg,
+  Add, Sub, Mul, Div, Pow, PowConst, PowDataBase, Square, Neg,
   Exp, Log, Log10, Sqrt, Abs, Sin, Cos, Tan, Atan, Tanh,
   Min, Max,
 };
@@ -90,6 +90,8 @@ T run_program(const std::vector<Instruction>& program, const double* x, const T*
       case OpCode::Div: --top; stack[top - 1] = stack[top - 1] / stack[top]; break;
       case OpCode::Pow: --top; stack[top - 1] = pow(stack[top - 1], stack[top]); break;
       case OpCode::PowConst: stack[top - 1] = pow(stack[top - 1], ins.value); break;
+      // base free of parameters (data and constants): d/dp needs no derivative of the base
+      case OpCode::PowDataBase: --top; stack[top - 1] = pow(value_of(stack[top - 1]), stack[top]); break;
       case OpCode::Square: stack[top - 1] = stack[top - 1] * stack[top - 1]; break;
       case OpCode::Neg: stack[top - 1] = -stack[top - 1]; break;
       case OpCode::Exp: stack[top - 1] = exp(stack[top - 1]); break;
