@@ -1,6 +1,7 @@
 // Bindings for expressions and least-squares fits.
 #include <cmath>
 #include <exception>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,7 +13,9 @@
 #include "bindings.hpp"
 #include "dvfskit/expression.hpp"
 #include "dvfskit/fit.hpp"
+#include "dvfskit/group_fit.hpp"
 #include "dvfskit/regression_model.hpp"
+#include "dvfskit/start_values.hpp"
 
 namespace py = pybind11;
 
@@ -130,6 +133,57 @@ const double* optional_weights(const std::optional<Array>& weights, std::size_t 
   return weights->data();
 }
 
+// The spec with starting values from the grid guess, when one is given.
+ParameterSpec with_guess(const RegressionModel& model, const double* y, const double* w, ParameterSpec spec,
+                         const std::optional<GridGuess>& guess) {
+  if (guess) spec.initial = grid_guess(model, y, w, spec, *guess);
+  return spec;
+}
+
+// Stacks per-group outputs into arrays: params (G, P), covariance (G, P, P), statistics (G,).
+py::dict stack_groups(const std::vector<FitOutput>& outs, std::size_t np, std::size_t rows) {
+  const auto G = static_cast<py::ssize_t>(outs.size());
+  const auto P = static_cast<py::ssize_t>(np);
+  Array params({G, P}), stderr_({G, P}), covariance({G, P, P}), prediction(static_cast<py::ssize_t>(rows));
+  py::array_t<bool> at_bound({G, P});
+  py::array_t<bool> success(G);
+  py::array_t<long> n(G), dof(G), iterations(G);
+  std::map<std::string, Array> stats;
+  const char* names[] = {"rss", "rmse", "r2", "mape", "aic", "bic"};
+  for (const char* k : names) stats.emplace(k, Array(G));
+  py::list messages;
+  std::size_t row = 0;
+  for (py::ssize_t g = 0; g < G; ++g) {
+    const FitOutput& o = outs[static_cast<std::size_t>(g)];
+    std::copy(o.params.begin(), o.params.end(), params.mutable_data(g, 0));
+    std::copy(o.stderr_.begin(), o.stderr_.end(), stderr_.mutable_data(g, 0));
+    std::copy(o.covariance.begin(), o.covariance.end(), covariance.mutable_data(g, 0, 0));
+    for (py::ssize_t j = 0; j < P; ++j) at_bound.mutable_at(g, j) = o.at_bound[static_cast<std::size_t>(j)] != 0;
+    std::copy(o.prediction.begin(), o.prediction.end(), prediction.mutable_data() + row);
+    row += o.prediction.size();
+    const double values[] = {o.rss, o.rmse, o.r2, o.mape, o.aic, o.bic};
+    for (int k = 0; k < 6; ++k) stats.at(names[k]).mutable_at(g) = values[k];
+    success.mutable_at(g) = o.success;
+    n.mutable_at(g) = static_cast<long>(o.n);
+    dof.mutable_at(g) = o.dof;
+    iterations.mutable_at(g) = o.iterations;
+    messages.append(o.message);
+  }
+  py::dict d;
+  d["params"] = params;
+  d["stderr"] = stderr_;
+  d["covariance"] = covariance;
+  d["at_bound"] = at_bound;
+  d["prediction"] = prediction;
+  for (auto& [k, v] : stats) d[k.c_str()] = v;
+  d["success"] = success;
+  d["n"] = n;
+  d["dof"] = dof;
+  d["iterations"] = iterations;
+  d["message"] = messages;
+  return d;
+}
+
 }  // namespace
 
 void bind_fit(py::module_& m) {
@@ -170,6 +224,16 @@ void bind_fit(py::module_& m) {
       .def_readonly("max_iterations", &FitOptions::max_iterations)
       .def_readonly("starts", &FitOptions::starts)
       .def_readonly("retries", &FitOptions::retries);
+
+  py::class_<GridGuess>(m, "GridGuess",
+                        "Starting values: a grid over `searched` parameters, `linear` ones by bounded least squares.")
+      .def(py::init([](std::vector<int> linear, std::vector<int> searched, std::vector<std::vector<double>> grids) {
+             return GridGuess{std::move(linear), std::move(searched), std::move(grids)};
+           }),
+           py::arg("linear"), py::arg("searched"), py::arg("grids"))
+      .def_readonly("linear", &GridGuess::linear)
+      .def_readonly("searched", &GridGuess::searched)
+      .def_readonly("grids", &GridGuess::grids);
 
   py::class_<Expression>(m, "Expression", "A parsed model expression over named inputs and parameters.")
       .def(py::init<std::string, std::vector<std::string>, std::optional<std::vector<std::string>>>(),
@@ -212,37 +276,72 @@ void bind_fit(py::module_& m) {
   m.def(
       "fit_expression",
       [](const Expression& e, const std::vector<Array>& columns, const Array& y,
-         const std::optional<Array>& weights, const ParameterSpec& spec, const FitOptions& options) {
+         const std::optional<Array>& weights, const ParameterSpec& spec, const FitOptions& options,
+         const std::optional<GridGuess>& guess) {
         const std::size_t n = static_cast<std::size_t>(y.size());
         const ExpressionModel model(e, column_pointers(columns, n), n);
         const double* w = optional_weights(weights, n);
         FitOutput out;
         {
           py::gil_scoped_release release;
-          out = fit(model, y.data(), w, spec, options);
+          out = fit(model, y.data(), w, with_guess(model, y.data(), w, spec, guess), options);
         }
         return to_dict(out);
       },
       py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("weights"), py::arg("spec"),
-      py::arg("options"), "Least-squares fit of an expression model; returns a dict of results.");
+      py::arg("options"), py::arg("guess") = py::none(),
+      "Least-squares fit of an expression model; returns a dict of results.");
+
+  m.def(
+      "grid_guess",
+      [](const Expression& e, const std::vector<Array>& columns, const Array& y, const std::optional<Array>& weights,
+         const ParameterSpec& spec, const GridGuess& guess) {
+        const std::size_t n = static_cast<std::size_t>(y.size());
+        const ExpressionModel model(e, column_pointers(columns, n), n);
+        const double* w = optional_weights(weights, n);
+        py::gil_scoped_release release;
+        return grid_guess(model, y.data(), w, spec, guess);
+      },
+      py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("weights"), py::arg("spec"), py::arg("guess"),
+      "Starting values of an expression model from its grid guess.");
+
+  m.def(
+      "fit_expression_groups",
+      [](const Expression& e, const std::vector<Array>& columns, const Array& y, const std::optional<Array>& weights,
+         const std::vector<std::size_t>& offsets, const std::vector<ParameterSpec>& specs, const FitOptions& options,
+         const std::optional<GridGuess>& guess, int threads) {
+        const std::size_t n = static_cast<std::size_t>(y.size());
+        if (offsets.empty() || offsets.front() != 0 || offsets.back() != n)
+          throw std::invalid_argument("offsets must start at 0 and end at the number of rows");
+        GroupedData data{column_pointers(columns, n), y.data(), optional_weights(weights, n), offsets};
+        std::vector<FitOutput> outs;
+        {
+          py::gil_scoped_release release;
+          outs = fit_groups(e, data, specs, options, guess, threads);
+        }
+        return stack_groups(outs, e.parameters().size(), n);
+      },
+      py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("weights"), py::arg("offsets"),
+      py::arg("specs"), py::arg("options"), py::arg("guess") = py::none(), py::arg("threads") = 0,
+      "Fits every group of rows [offsets[g], offsets[g+1]) on a thread pool; returns stacked arrays.");
 
   m.def(
       "fit_callable",
       [](py::function f, const Array& y, const std::optional<Array>& weights, const ParameterSpec& spec,
-         const FitOptions& options) {
+         const FitOptions& options, const std::optional<GridGuess>& guess) {
         const std::size_t n = static_cast<std::size_t>(y.size());
         const CallableModel model(std::move(f), spec.initial.size(), n);
         const double* w = optional_weights(weights, n);
         FitOutput out;
         {
           py::gil_scoped_release release;
-          out = fit(model, y.data(), w, spec, options);
+          out = fit(model, y.data(), w, with_guess(model, y.data(), w, spec, guess), options);
         }
         model.rethrow_if_failed();
         return to_dict(out);
       },
       py::arg("function"), py::arg("y"), py::arg("weights"), py::arg("spec"), py::arg("options"),
-      "Least-squares fit of a Python callable f(params) -> predictions (numeric derivatives).");
+      py::arg("guess") = py::none(), "Least-squares fit of a Python callable f(params) -> predictions (numeric derivatives).");
 }
 
 }  // namespace dvfskit::bindings

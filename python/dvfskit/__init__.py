@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import datasets, models
 from ._core import ExpressionError
-from ._fit import FitResult, fit
+from ._fit import FitResult, fit, starting_values
 from ._measurements import read_measurements
 from ._model import Model
 
@@ -19,6 +19,7 @@ __all__ = [
     "Model",
     "datasets",
     "fit",
+    "starting_values",
     "models",
     "read_measurements",
     "__version__",

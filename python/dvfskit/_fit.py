@@ -32,12 +32,15 @@ def resolve_parameters(
     p0: Optional[ParamValues],
     bounds: Optional[Mapping[str, Bounds]],
     fixed: Optional[Union[Mapping[str, float], Sequence[str]]],
-) -> _core.ParameterSpec:
-    """Starting values, bounds and fixed flags in model order.
+    *,
+    python_guess: bool = True,
+) -> Tuple[_core.ParameterSpec, Optional[_core.GridGuess]]:
+    """Starting values, bounds and fixed flags in model order, and the C++ grid guess to run.
 
     Starting values come from ``p0`` when given (it must lie within the bounds), else from the
-    model's ``guess`` (data-driven), else the model's default ``p0``, else 1.0; values that do not
-    come from the user are moved inside the bounds."""
+    model's C++ grid guess (``linear``/``grid``), else its Python ``guess`` (when
+    ``python_guess``), else the model's default ``p0``, else 1.0; values that do not come from
+    the user are moved inside the bounds."""
     names = model.parameters
     merged_bounds: Dict[str, Bounds] = dict(model.bounds)
     if bounds is not None:
@@ -67,7 +70,8 @@ def resolve_parameters(
 
     start: Dict[str, float] = {n: 1.0 for n in names}
     start.update(model.p0)
-    if model.guess is not None and len(user) < len(names):
+    grid = model.grid_guess(exclude=list(user)) if len(user) < len(names) else None
+    if grid is None and python_guess and model.guess is not None and len(user) < len(names):
         guessed = model.guess(dict(zip(model.inputs, columns)), y)
         start.update({k: float(v) for k, v in guessed.items() if k in start and np.isfinite(v)})
     initial = []
@@ -76,7 +80,47 @@ def resolve_parameters(
             initial.append(user[n])
         else:
             initial.append(_inside(start[n], lower[j], upper[j]))
-    return _core.ParameterSpec(list(names), initial, lower, upper, [n in fixed_names for n in names])
+    spec = _core.ParameterSpec(list(names), initial, lower, upper, [n in fixed_names for n in names])
+    return spec, grid
+
+
+def starting_values(
+    model: Union[Model, str],
+    data: Any,
+    y: Union[str, Sequence[float], np.ndarray],
+    *,
+    p0: Optional[ParamValues] = None,
+    bounds: Optional[Mapping[str, Bounds]] = None,
+    fixed: Optional[Union[Mapping[str, float], Sequence[str]]] = None,
+    weights: Union[None, str, Sequence[float], np.ndarray] = None,
+) -> Dict[str, float]:
+    """The starting values :func:`fit` would use for these arguments, by parameter name."""
+    model = as_model(model)
+    columns, y_values, w = _fit_inputs(model, data, y, weights)
+    spec, grid = resolve_parameters(model, columns, y_values, p0, bounds, fixed)
+    initial = list(spec.initial)
+    if grid is not None:
+        if not model.is_expression:
+            raise ValueError("starting_values with a linear/grid guess needs an expression model")
+        initial = _core.grid_guess(model._expression, list(columns), y_values, w, spec, grid)
+    return dict(zip(model.parameters, map(float, initial)))
+
+
+def _fit_inputs(
+    model: Model, data: Any, y: Any, weights: Any, source: str = "data"
+) -> Tuple[Tuple[np.ndarray, ...], np.ndarray, Optional[np.ndarray]]:
+    """Checked input columns, y and weights (finite float64, one length)."""
+    columns = model.columns(data, source=source)
+    y_values = resolve_vector(model, y, data, "y", source)
+    n = y_values.size
+    if columns and columns[0].size != n:
+        raise ValueError(f"{source}: y has {n} values but the inputs have {columns[0].size}")
+    if n == 0:
+        raise ValueError(f"{source} is empty: nothing to fit")
+    w = None if weights is None else resolve_vector(model, weights, data, "weights", source)
+    if w is not None and w.size != n:
+        raise ValueError(f"weights has {w.size} values but y has {n}")
+    return columns, y_values, w
 
 
 def _inside(value: float, lo: float, hi: float) -> float:
@@ -150,26 +194,17 @@ def fit(
     model = as_model(model)
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    source = "data"
-    columns = model.columns(data, source=source)
-    y_values = resolve_vector(model, y, data, "y", source)
-    n = y_values.size
-    if columns and columns[0].size != n:
-        raise ValueError(f"{source}: y has {n} values but the inputs have {columns[0].size}")
-    if n == 0:
-        raise ValueError(f"{source} is empty: nothing to fit")
-    w = None if weights is None else resolve_vector(model, weights, data, "weights", source)
-    if w is not None and w.size != n:
-        raise ValueError(f"weights has {w.size} values but y has {n}")
-    spec = resolve_parameters(model, columns, y_values, p0, bounds, fixed)
+    columns, y_values, w = _fit_inputs(model, data, y, weights)
+    spec, grid = resolve_parameters(model, columns, y_values, p0, bounds, fixed)
     options = _core.FitOptions(loss, float(loss_scale), int(max_iterations), tolerance, tolerance, tolerance,
                                int(starts), int(seed), int(retries))
     if model.is_expression:
-        raw = _core.fit_expression(model._expression, list(columns), y_values, w, spec, options)
+        raw = _core.fit_expression(model._expression, list(columns), y_values, w, spec, options, grid)
     else:
         assert model._callable is not None
         func = model._callable
-        raw = _core.fit_callable(lambda p: np.asarray(func(*columns, *p), dtype=float), y_values, w, spec, options)
+        raw = _core.fit_callable(lambda p: np.asarray(func(*columns, *p), dtype=float), y_values, w, spec, options,
+                                 grid)
     return FitResult._from_core(model, raw, y_values, spec)
 
 

@@ -37,8 +37,13 @@ class Model:
     p0:
         Default starting values by parameter name.
     guess:
-        ``guess(columns, y) -> {name: value}``: data-driven starting values (used when ``fit`` is
-        not given ``p0``).
+        ``guess(columns, y) -> {name: value}``: data-driven starting values in Python (used when
+        ``fit`` is not given ``p0`` and the model has no ``linear``/``grid`` declaration).
+    linear, grid:
+        Fast data-driven starting values computed in C++: every combination of the ``grid``
+        values of the named (nonlinear) parameters is tried, with the parameters the model is
+        ``linear`` in solved by bounded linear least squares at each; the best is the start.
+        E.g. ``linear=["a", "c"], grid={"b": np.linspace(0.05, 4, 40)}`` for ``a*f**(-b)+c``.
     units:
         Unit of each parameter, for reprs (e.g. ``{"a": "ms*GHz^b"}``).
     """
@@ -55,6 +60,8 @@ class Model:
         p0: Optional[Mapping[str, float]] = None,
         guess: Optional[GuessFunction] = None,
         units: Optional[Mapping[str, str]] = None,
+        linear: Sequence[str] = (),
+        grid: Optional[Mapping[str, Sequence[float]]] = None,
     ) -> None:
         if isinstance(inputs, str):
             raise TypeError("inputs must be a list of names, e.g. ['f'], not a string")
@@ -82,8 +89,24 @@ class Model:
         self.p0: Dict[str, float] = dict(p0 or {})
         self.units: Dict[str, str] = dict(units or {})
         self.guess = guess
-        for label, mapping in (("bounds", self.bounds), ("p0", self.p0), ("units", self.units)):
+        self.linear: Tuple[str, ...] = tuple(linear)
+        self.grid: Dict[str, Tuple[float, ...]] = {k: tuple(float(v) for v in vs) for k, vs in (grid or {}).items()}
+        for label, mapping in (("bounds", self.bounds), ("p0", self.p0), ("units", self.units),
+                               ("linear", dict.fromkeys(self.linear)), ("grid", self.grid)):
             self.check_names(mapping, label)
+        overlap = set(self.linear) & set(self.grid)
+        if overlap:
+            raise ValueError(f"parameters {sorted(overlap)} cannot be both linear and on a grid")
+
+    def grid_guess(self, exclude: Sequence[str] = ()) -> Optional[_core.GridGuess]:
+        """The C++ starting-value search for this model (None without ``linear``/``grid``);
+        parameters in ``exclude`` (e.g. given by the user) keep their starting value."""
+        if not self.linear and not self.grid:
+            return None
+        index = {p: j for j, p in enumerate(self.parameters)}
+        linear = [index[p] for p in self.linear if p not in exclude]
+        searched = [p for p in self.grid if p not in exclude]
+        return _core.GridGuess(linear, [index[p] for p in searched], [list(self.grid[p]) for p in searched])
 
     @property
     def is_expression(self) -> bool:

@@ -23,7 +23,6 @@ name                   formula (f, m in GHz)                                 out
 """
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Callable, Dict, List, Mapping, Sequence, Tuple
 
@@ -88,89 +87,16 @@ def available() -> List[str]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Guess helpers: linear least squares with non-negative coefficients over a grid of exponents.
+# Starting values: the models below declare the parameters they are linear in and a grid for
+# the exponents; the C++ core tries every grid point with the linear coefficients solved by
+# bounded least squares (fast enough for thousands of grouped fits).
 
-def _nnls_small(A: np.ndarray, y: np.ndarray, free: Sequence[int] = ()) -> Tuple[np.ndarray, float]:
-    """Least squares ``A x ~ y`` with ``x >= 0`` (except columns in ``free``), by trying every
-    active set (A has at most a handful of columns). Returns (x, rss)."""
-    k = A.shape[1]
-    x, *_ = np.linalg.lstsq(A, y, rcond=None)
-    if all(v >= 0 or c in free for c, v in enumerate(x)):  # unconstrained optimum is feasible
-        return x, float(np.sum((A @ x - y) ** 2))
-    best_x, best_rss = np.zeros(k), float(np.sum(y * y))
-    for r in range(1, k + 1):
-        for cols in itertools.combinations(range(k), r):
-            sub = A[:, cols]
-            x, *_ = np.linalg.lstsq(sub, y, rcond=None)
-            if any(v < 0 and c not in free for v, c in zip(x, cols)):
-                continue
-            rss = float(np.sum((sub @ x - y) ** 2))
-            if rss < best_rss:
-                best_rss = rss
-                best_x = np.zeros(k)
-                best_x[list(cols)] = x
-    return best_x, best_rss
-
+EXPONENTS = tuple(np.round(np.linspace(0.1, 4.0, 40), 6))
+COARSE_EXPONENTS = tuple(np.round(np.linspace(0.1, 4.0, 14), 6))
+POWER_EXPONENTS = tuple(np.round(np.linspace(0.25, 6.0, 24), 6))
 
 def _ghz(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
     return np.asarray(columns[name], dtype=float) / 1000.0
-
-
-def _exponent_grid(lo: float, hi: float, n: int) -> np.ndarray:
-    return np.linspace(lo, hi, n)
-
-
-def _fill(value: float, fallback: float) -> float:
-    return value if value > 0 else fallback
-
-
-# ----------------------------------------------------------------------------------------------
-# Latency models
-
-def _guess_cpu(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
-    x = 1.0 / _ghz(columns, F)
-    (w,), _ = _nnls_small(x[:, None], y)
-    return {"W": _fill(w, float(np.median(y / x)))}
-
-
-def _guess_cpu_offset(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
-    x = 1.0 / _ghz(columns, F)
-    (w, t0), _ = _nnls_small(np.column_stack([x, np.ones_like(x)]), y)
-    return {"W": _fill(w, float(np.median(y / x))), "t0": max(t0, 0.0)}
-
-
-def _guess_gpu(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
-    f = _ghz(columns, F)
-    best = (INF, {"a": float(np.median(y * f)), "b": 1.0, "c": 0.0})
-    for b in _exponent_grid(0.05, 4.0, 80):
-        (a, c), rss = _nnls_small(np.column_stack([f ** -b, np.ones_like(f)]), y)
-        if a > 0 and rss < best[0]:
-            best = (rss, {"a": a, "b": float(b), "c": c})
-    return best[1]
-
-
-def _guess_joint(with_c: bool) -> Callable[[Mapping[str, np.ndarray], np.ndarray], Dict[str, float]]:
-    def guess(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
-        f, m = _ghz(columns, F), _ghz(columns, M)
-        grid = _exponent_grid(0.1, 4.0, 27)
-        best_rss, best = INF, {"l": float(np.median(y)) / 2, "beta": 1.0, "u": float(np.median(y)) / 2,
-                               "gamma": 1.0}
-        for beta in grid:
-            mb = m ** -beta
-            for gamma in grid:
-                cols = [mb, f ** -gamma] + ([np.ones_like(f)] if with_c else [])
-                x, rss = _nnls_small(np.column_stack(cols), y)
-                if rss < best_rss:
-                    best_rss = rss
-                    best = {"l": x[0], "beta": float(beta), "u": x[1], "gamma": float(gamma)}
-                    if with_c:
-                        best["c"] = x[2]
-        scale = max(float(np.median(np.abs(y))), 1e-12)
-        for p in ("l", "u"):  # a zero coefficient would leave its exponent without a gradient
-            best[p] = max(best[p], 1e-3 * scale)
-        return best
-
-    return guess
 
 
 def _guess_roofline(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
@@ -200,7 +126,7 @@ cpu_dvfs = _builtin(Model(
                 "frequency. t in ms, f in GHz (from compute_freq_mhz); W in ms*GHz (= 1e6 cycles).",
     bounds={"W": (0.0, INF)},
     units={"W": "ms*GHz (1e6 cycles)"},
-    guess=_guess_cpu,
+    linear=["W"],
 ))
 
 cpu_dvfs_offset = _builtin(Model(
@@ -211,7 +137,7 @@ cpu_dvfs_offset = _builtin(Model(
                 "f in GHz; W in ms*GHz.",
     bounds={"W": (0.0, INF), "t0": (0.0, INF)},
     units={"W": "ms*GHz (1e6 cycles)", "t0": "ms"},
-    guess=_guess_cpu_offset,
+    linear=["W", "t0"],
 ))
 
 gpu_dvfs = _builtin(Model(
@@ -223,7 +149,8 @@ gpu_dvfs = _builtin(Model(
                 "a in ms*GHz^b (the scalable time at 1 GHz); b dimensionless, 0..4.",
     bounds={"a": (0.0, INF), "b": (0.0, 4.0), "c": (0.0, INF)},
     units={"a": "ms*GHz^b", "b": "1", "c": "ms"},
-    guess=_guess_gpu,
+    linear=["a", "c"],
+    grid={"b": EXPONENTS},
 ))
 
 joint_mem_comp = _builtin(Model(
@@ -236,7 +163,8 @@ joint_mem_comp = _builtin(Model(
                 "ms*GHz^gamma (compute time at 1 GHz); beta, gamma dimensionless, 0..4.",
     bounds={"l": (0.0, INF), "beta": (0.0, 4.0), "u": (0.0, INF), "gamma": (0.0, 4.0), "c": (0.0, INF)},
     units={"l": "ms*GHz^beta", "beta": "1", "u": "ms*GHz^gamma", "gamma": "1", "c": "ms"},
-    guess=_guess_joint(True),
+    linear=["l", "u", "c"],
+    grid={"beta": COARSE_EXPONENTS, "gamma": EXPONENTS},
 ))
 
 joint_mem_comp_nc = _builtin(Model(
@@ -248,7 +176,8 @@ joint_mem_comp_nc = _builtin(Model(
                 "GHz; l in ms*GHz^beta, u in ms*GHz^gamma; beta, gamma dimensionless, 0..4.",
     bounds={"l": (0.0, INF), "beta": (0.0, 4.0), "u": (0.0, INF), "gamma": (0.0, 4.0)},
     units={"l": "ms*GHz^beta", "beta": "1", "u": "ms*GHz^gamma", "gamma": "1"},
-    guess=_guess_joint(False),
+    linear=["l", "u"],
+    grid={"beta": COARSE_EXPONENTS, "gamma": EXPONENTS},
 ))
 
 roofline_smooth = _builtin(Model(
@@ -268,41 +197,6 @@ roofline_smooth = _builtin(Model(
 # ----------------------------------------------------------------------------------------------
 # Power models
 
-def _guess_cmos(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
-    f, m = _ghz(columns, F), _ghz(columns, M)
-    grid = _exponent_grid(0.25, 5.0, 20)
-    best_rss, best = INF, {"Ps": float(np.min(y)) / 2, "kf": 1.0, "alpha": 2.0, "km": 1.0, "delta": 1.0}
-    for alpha in grid:
-        fa = f ** alpha
-        for delta in grid:
-            x, rss = _nnls_small(np.column_stack([np.ones_like(f), fa, m ** delta]), y)
-            if rss < best_rss:
-                best_rss = rss
-                best = {"Ps": x[0], "kf": x[1], "alpha": float(alpha), "km": x[2], "delta": float(delta)}
-    scale = max(float(np.median(np.abs(y))), 1e-12)
-    for p in ("kf", "km"):
-        best[p] = max(best[p], 1e-3 * scale)
-    return best
-
-
-def _guess_cmos_compute(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
-    f = _ghz(columns, F)
-    best_rss, best = INF, {"Ps": float(np.min(y)) / 2, "kf": 1.0, "alpha": 2.0}
-    for alpha in _exponent_grid(0.25, 6.0, 47):
-        x, rss = _nnls_small(np.column_stack([np.ones_like(f), f ** alpha]), y)
-        if rss < best_rss:
-            best_rss = rss
-            best = {"Ps": x[0], "kf": x[1], "alpha": float(alpha)}
-    best["kf"] = max(best["kf"], 1e-3 * max(float(np.median(np.abs(y))), 1e-12))
-    return best
-
-
-def _guess_cubic(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
-    f = _ghz(columns, F)
-    (ps, kappa), _ = _nnls_small(np.column_stack([np.ones_like(f), f ** 3]), y)
-    return {"Ps": ps, "kappa": kappa}
-
-
 cmos = _builtin(Model(
     "Ps + kf * (compute_freq_mhz / 1000)**alpha + km * (mem_freq_mhz / 1000)**delta",
     [F, M],
@@ -313,7 +207,8 @@ cmos = _builtin(Model(
                 "alpha (about 2..3: dynamic power ~ f V^2 with V rising with f) and delta in 0..6.",
     bounds={"Ps": (0.0, INF), "kf": (0.0, INF), "alpha": (0.0, 6.0), "km": (0.0, INF), "delta": (0.0, 6.0)},
     units={"Ps": "W", "kf": "W/GHz^alpha", "alpha": "1", "km": "W/GHz^delta", "delta": "1"},
-    guess=_guess_cmos,
+    linear=["Ps", "kf", "km"],
+    grid={"alpha": POWER_EXPONENTS, "delta": POWER_EXPONENTS},
 ))
 
 cmos_compute = _builtin(Model(
@@ -325,7 +220,8 @@ cmos_compute = _builtin(Model(
                 "P, Ps in W; f in GHz; kf in W/GHz^alpha; alpha in 0..6.",
     bounds={"Ps": (0.0, INF), "kf": (0.0, INF), "alpha": (0.0, 6.0)},
     units={"Ps": "W", "kf": "W/GHz^alpha", "alpha": "1"},
-    guess=_guess_cmos_compute,
+    linear=["Ps", "kf"],
+    grid={"alpha": POWER_EXPONENTS},
 ))
 
 cubic = _builtin(Model(
@@ -337,7 +233,7 @@ cubic = _builtin(Model(
                 "P, Ps in W; f in GHz; kappa in W/GHz^3.",
     bounds={"Ps": (0.0, INF), "kappa": (0.0, INF)},
     units={"Ps": "W", "kappa": "W/GHz^3"},
-    guess=_guess_cubic,
+    linear=["Ps", "kappa"],
 ))
 
 LATENCY_MODELS = ("cpu_dvfs", "cpu_dvfs_offset", "gpu_dvfs", "joint_mem_comp", "joint_mem_comp_nc",
