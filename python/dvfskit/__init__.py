@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import datasets, models
 from ._core import ExpressionError
 from ._fit import FitResult, fit, starting_values
+from ._fit_table import FitTable
 from ._measurements import read_measurements
 from ._model import Model
 
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ExpressionError",
     "FitResult",
+    "FitTable",
     "Model",
     "datasets",
     "fit",

@@ -31,3 +31,11 @@ def numeric_column(values: Any, name: str, *, source: str = "data", first_row: i
         i = int(np.argmax(bad))
         raise ValueError(f"{source}: row {first_row + i}, column {name!r}: value {arr[i]!r} is not finite")
     return arr
+
+
+def json_list(values: Any) -> Any:
+    """A float array (any shape) as nested lists with NaN and inf as None (JSON-safe)."""
+    arr = np.asarray(values, dtype=float)
+    out = arr.astype(object)
+    out[~np.isfinite(arr)] = None
+    return out.tolist()

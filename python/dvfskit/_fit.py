@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
 
 from . import _core
-from ._data import numeric_column
+from ._data import json_list, numeric_column
 from ._model import Bounds, Model, as_model
+
+if TYPE_CHECKING:
+    from ._fit_table import FitTable
 
 LOSSES = ("linear", "huber", "soft_l1", "cauchy", "arctan")
 ParamValues = Union[Mapping[str, float], Sequence[float]]
@@ -150,7 +153,9 @@ def fit(
     max_iterations: int = 1000,
     tolerance: float = 1e-15,
     seed: int = 0,
-) -> "FitResult":
+    by: Union[None, str, Sequence[str]] = None,
+    threads: int = 0,
+) -> Union["FitResult", "FitTable"]:
     """Fit ``model`` to ``y`` by (robust, weighted, bounded) nonlinear least squares.
 
     Parameters
@@ -186,18 +191,27 @@ def fit(
         healthy solution with a lower cost replaces it and its ``message`` says so. 0 disables.
     max_iterations, tolerance:
         Levenberg-Marquardt iteration cap and the function, gradient and parameter tolerance.
+    by:
+        Key column(s) of ``data`` (e.g. ``["device", "dnn", "block"]``): fit every group of rows
+        separately, in C++ on ``threads`` threads (0 = all cores) with the GIL released, and
+        return a :class:`FitTable`. Each group gets its own starting values from the model's
+        guess unless ``p0`` is given (then shared by all groups).
 
     Returns
     -------
-    FitResult with parameters, standard errors, covariance and goodness of fit.
+    FitResult with parameters, standard errors, covariance and goodness of fit; a FitTable of
+    them when ``by`` is given.
     """
     model = as_model(model)
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     columns, y_values, w = _fit_inputs(model, data, y, weights)
-    spec, grid = resolve_parameters(model, columns, y_values, p0, bounds, fixed)
     options = _core.FitOptions(loss, float(loss_scale), int(max_iterations), tolerance, tolerance, tolerance,
                                int(starts), int(seed), int(retries))
+    if by is not None:
+        return _fit_groups(model, data, columns, y_values, w, [by] if isinstance(by, str) else list(by),
+                           p0, bounds, fixed, options, threads)
+    spec, grid = resolve_parameters(model, columns, y_values, p0, bounds, fixed)
     if model.is_expression:
         raw = _core.fit_expression(model._expression, list(columns), y_values, w, spec, options, grid)
     else:
@@ -208,12 +222,79 @@ def fit(
     return FitResult._from_core(model, raw, y_values, spec)
 
 
-def _json_float(v: float) -> Optional[float]:
-    return float(v) if math.isfinite(v) else None
+def _fit_groups(
+    model: Model,
+    data: Any,
+    columns: Tuple[np.ndarray, ...],
+    y: np.ndarray,
+    weights: Optional[np.ndarray],
+    by: List[str],
+    p0: Optional[ParamValues],
+    bounds: Optional[Mapping[str, Bounds]],
+    fixed: Optional[Union[Mapping[str, float], Sequence[str]]],
+    options: _core.FitOptions,
+    threads: int,
+) -> "FitTable":
+    from ._fit_table import FitTable, group_rows
+
+    if not isinstance(data, pd.DataFrame):
+        data = pd.DataFrame(dict(data))
+    keys, order, offsets = group_rows(data, by)
+    columns = tuple(c[order] for c in columns)
+    y = y[order]
+    weights = None if weights is None else weights[order]
+    groups = [slice(int(offsets[g]), int(offsets[g + 1])) for g in range(len(keys))]
+    spec, grid = resolve_parameters(model, columns, y, p0, bounds, fixed, python_guess=False)
+    if grid is None and p0 is None and model.guess is not None:
+        # a Python guess runs per group (slower than the C++ grid guess)
+        specs = [resolve_parameters(model, tuple(c[r] for c in columns), y[r], p0, bounds, fixed)[0] for r in groups]
+    else:
+        specs = [spec] * len(groups)
+    fixed_names = [n for n, f in zip(model.parameters, spec.fixed) if f]
+    if model.is_expression:
+        raw = _core.fit_expression_groups(model._expression, list(columns), y, weights, offsets.tolist(), specs,
+                                          options, grid, int(threads))
+    else:  # a Python callable holds the GIL: fit the groups one after the other
+        func = model._callable
+        assert func is not None
+        results = []
+        for r, group_spec in zip(groups, specs):
+            cols = tuple(c[r] for c in columns)
+            try:
+                results.append(_core.fit_callable(lambda p, cols=cols: np.asarray(func(*cols, *p), dtype=float), y[r],
+                                                  None if weights is None else weights[r], group_spec, options, grid))
+            except ValueError as err:
+                results.append(_failed_group(model, group_spec, r.stop - r.start, str(err)))
+        raw = {k: np.stack([np.asarray(res[k]) for res in results]) if k != "message" else [res[k] for res in results]
+               for k in results[0] if k not in ("prediction", "best_start", "num_free")}
+        raw["prediction"] = np.concatenate([res["prediction"] for res in results])
+    return FitTable(model, keys, raw, fixed=fixed_names, y=y, offsets=offsets)
 
 
-def _from_json_float(v: Optional[float]) -> float:
-    return math.nan if v is None else float(v)
+def _failed_group(model: Model, spec: _core.ParameterSpec, n: int, message: str) -> Dict[str, Any]:
+    p = len(model.parameters)
+    nan = math.nan
+    return {"params": np.array(spec.initial), "stderr": np.full(p, nan), "covariance": np.full((p, p), nan),
+            "at_bound": [False] * p, "prediction": np.full(n, nan), **{k: nan for k in FitResult._STAT_FIELDS},
+            "n": n, "dof": n - p, "success": False, "message": message, "iterations": 0}
+
+
+def model_to_dict(model: Model) -> Dict[str, Any]:
+    """A JSON-safe description of an expression model (see :func:`model_from_dict`)."""
+    if not model.is_expression:
+        raise ValueError("only expression models serialise to JSON; pickle results of a callable model instead")
+    return {
+        "expr": model.expr,
+        "inputs": list(model.inputs),
+        "parameters": list(model.parameters),
+        "name": model.name,
+        "units": dict(model.units),
+    }
+
+
+def model_from_dict(d: Mapping[str, Any]) -> Model:
+    """The model described by :func:`model_to_dict` (the name of a built-in model is kept)."""
+    return Model(d["expr"], d["inputs"], d["parameters"], name=d.get("name"), units=d.get("units"))
 
 
 class FitResult:
@@ -254,7 +335,7 @@ class FitResult:
         self.params = params
         self.stderr = stderr
         names = list(model.parameters)
-        self.covariance = pd.DataFrame(covariance, index=names, columns=names)
+        self._covariance = np.asarray(covariance, dtype=float).reshape(len(names), len(names))
         for k in self._STAT_FIELDS:
             setattr(self, k, float(stats[k]))
         self.n = int(n)
@@ -295,6 +376,13 @@ class FitResult:
         )
 
     @property
+    def covariance(self) -> pd.DataFrame:
+        """Parameter covariance, ``(J^T J)^-1 * rss / dof``, as a DataFrame over parameter names
+        (NaN rows/columns for fixed parameters and parameters at a bound)."""
+        names = list(self.model.parameters)
+        return pd.DataFrame(self._covariance, index=names, columns=names)
+
+    @property
     def residuals(self) -> np.ndarray:
         """``y - prediction`` at the fitted points (units of y)."""
         return self.y - self.prediction
@@ -305,21 +393,12 @@ class FitResult:
 
     def to_dict(self) -> Dict[str, Any]:
         """A JSON-safe dict (NaN and inf become None); see :meth:`from_dict`."""
-        if not self.model.is_expression:
-            raise ValueError("to_dict needs an expression model; pickle a FitResult of a callable model instead")
-        m = self.model
         return {
-            "model": {
-                "expr": m.expr,
-                "inputs": list(m.inputs),
-                "parameters": list(m.parameters),
-                "name": m.name,
-                "units": dict(m.units),
-            },
+            "model": model_to_dict(self.model),
             "params": dict(self.params),
-            "stderr": {k: _json_float(v) for k, v in self.stderr.items()},
-            "covariance": [[_json_float(v) for v in row] for row in self.covariance.to_numpy()],
-            **{k: _json_float(getattr(self, k)) for k in self._STAT_FIELDS},
+            "stderr": dict(zip(self.stderr, json_list(list(self.stderr.values())))),
+            "covariance": json_list(self._covariance),
+            **dict(zip(self._STAT_FIELDS, json_list([getattr(self, k) for k in self._STAT_FIELDS]))),
             "n": self.n,
             "dof": self.dof,
             "success": self.success,
@@ -328,21 +407,21 @@ class FitResult:
             "at_bound": list(self.at_bound),
             "fixed": list(self.fixed),
             "y": self.y.tolist(),
-            "prediction": self.prediction.tolist(),
+            "prediction": json_list(self.prediction),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "FitResult":
         """Rebuild a FitResult written by :meth:`to_dict`."""
-        md = d["model"]
-        model = Model(md["expr"], md["inputs"], md["parameters"], name=md.get("name"), units=md.get("units"))
-        cov = np.array([[_from_json_float(v) for v in row] for row in d["covariance"]], dtype=float)
+        model = model_from_dict(d["model"])
+        stderr = np.array(list(d["stderr"].values()), dtype=float)  # None -> NaN
+        stats = np.array([d[k] for k in cls._STAT_FIELDS], dtype=float)
         return cls(
             model,
             {k: float(v) for k, v in d["params"].items()},
-            {k: _from_json_float(v) for k, v in d["stderr"].items()},
-            cov.reshape(len(model.parameters), len(model.parameters)),
-            {k: _from_json_float(d[k]) for k in cls._STAT_FIELDS},
+            dict(zip(d["stderr"], map(float, stderr))),
+            np.array(d["covariance"], dtype=float),
+            dict(zip(cls._STAT_FIELDS, map(float, stats))),
             n=d["n"],
             dof=d["dof"],
             success=d["success"],
@@ -351,7 +430,7 @@ class FitResult:
             at_bound=list(d["at_bound"]),
             fixed=list(d["fixed"]),
             y=np.asarray(d["y"], dtype=float),
-            prediction=np.asarray(d["prediction"], dtype=float),
+            prediction=np.array(d["prediction"], dtype=float),
         )
 
     def parameter_table(self) -> pd.DataFrame:
