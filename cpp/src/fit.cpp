@@ -245,6 +245,28 @@ SolveRun solve_from(const RegressionModel& model, const double* y, const double*
   return run;
 }
 
+// Ceres handles bounds by projecting steps: once a parameter reaches a bound the projected steps
+// shrink and the parameter tolerance can stop the solve before the other parameters have
+// converged. Re-solving with the parameters on a bound held there (an active set) finishes the
+// job; the result is kept when it lowers the cost.
+SolveRun solve_bounded(const RegressionModel& model, const double* y, const double* weights,
+                       const ParameterSpec& spec, const FitOptions& options, std::vector<double> start) {
+  SolveRun run = solve_from(model, y, weights, spec, options, std::move(start));
+  if (!run.usable) return run;
+  ParameterSpec active = spec;
+  bool any = false;
+  for (std::size_t j = 0; j < spec.initial.size(); ++j) {
+    if (spec.fixed[j] || !(run.params[j] <= spec.lower[j] || run.params[j] >= spec.upper[j])) continue;
+    active.fixed[j] = 1;
+    any = true;
+  }
+  if (!any || std::all_of(active.fixed.begin(), active.fixed.end(), [](char f) { return f != 0; })) return run;
+  SolveRun polished = solve_from(model, y, weights, active, options, run.params);
+  if (!polished.usable || !(polished.cost < run.cost)) return run;
+  polished.iterations += run.iterations;
+  return polished;
+}
+
 void fill_statistics(FitOutput& out, const double* y, const double* weights) {
   const std::size_t n = out.n;
   double sum_y = 0.0;
@@ -371,8 +393,8 @@ FitOutput fit(const RegressionModel& model, const double* y, const double* weigh
   // Start 0 is p0; starts 1..starts-1 are spread. Only usable runs can replace the first.
   SolveRun best;
   for (int k = 0; k < options.starts; ++k) {
-    SolveRun run = solve_from(model, y, weights, spec, options,
-                              k == 0 ? spec.initial : spread_start(spec, k, options.seed));
+    SolveRun run = solve_bounded(model, y, weights, spec, options,
+                                 k == 0 ? spec.initial : spread_start(spec, k, options.seed));
     run.start = k;
     if (k == 0 || (run.usable && (!best.usable || run.cost < best.cost))) best = std::move(run);
   }
@@ -382,7 +404,7 @@ FitOutput fit(const RegressionModel& model, const double* y, const double* weigh
   // starts until a healthy solution with a lower cost appears.
   for (int r = 0; r < options.retries && !healthy(out, spec); ++r) {
     SolveRun run =
-        solve_from(model, y, weights, spec, options, spread_start(spec, options.starts + r, options.seed));
+        solve_bounded(model, y, weights, spec, options, spread_start(spec, options.starts + r, options.seed));
     run.start = options.starts + r;
     FitOutput candidate = summarize(run, model, y, weights, spec);
     if (healthy(candidate, spec) && (!out.success || candidate.rss < out.rss)) {
