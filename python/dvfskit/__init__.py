@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import datasets, models
 from ._core import ExpressionError
+from ._compare import compare
 from ._fit import FitResult, fit, starting_values
 from ._fit_table import FitTable
 from ._measurements import read_measurements
@@ -24,5 +25,6 @@ __all__ = [
     "starting_values",
     "models",
     "read_measurements",
+    "compare",
     "__version__",
 ]
