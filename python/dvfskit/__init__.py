@@ -13,3 +13,7 @@ from ._model import Model
 __version__ = "0.1.0"
 
 __all__ = ["ExpressionError", "FitResult", "Model", "fit", "models", "__version__"]
+
+from ._solve import Problem, Solution, baselines, solve
+
+__all__ += ["Problem", "Solution", "baselines", "solve"]
