@@ -105,7 +105,9 @@ bool best_plan(const Context& cx, std::size_t l, double t_loc_ms, double e_loc_m
   if (!(tau_s >= cx.up.transmit_time_s(bits, p_max))) return false;
   double p = p_max;
   if (!cx.rs.fixed_max_power && cx.obj.kind != ObjectiveKind::Latency) {
-    const double p_need = std::min(cx.up.power_for_time_w(bits, tau_s), p_max);
+    // Aim at the exact deadline (the tolerance only decides feasibility).
+    const double tau_exact_s = (cx.sc.deadline_ms - plan.t_srv_ms - t_loc_ms) * 1e-3;
+    const double p_need = tau_exact_s > 0.0 ? std::min(cx.up.power_for_time_w(bits, tau_exact_s), p_max) : p_max;
     if (cx.obj.kind == ObjectiveKind::EnergyDelay) p = edp_power(cx, bits, p_need, p_max, plan);
     else p = std::min(std::max(cx.p_star, p_need), p_max);
   }
