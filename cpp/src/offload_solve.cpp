@@ -89,7 +89,8 @@ double edp_power(const Context& cx, double bits, double p_lo, double p_hi, Plan 
 }
 
 // Best transmit power for split l and local (t, e); false when the deadline cannot be met.
-bool best_plan(const Context& cx, std::size_t l, double t_loc_ms, double e_loc_mj, Plan& plan) {
+// s_min_s: transmit time of split l at p_max (seconds).
+bool best_plan(const Context& cx, std::size_t l, double s_min_s, double t_loc_ms, double e_loc_mj, Plan& plan) {
   const TableProblem& tp = cx.tp;
   const double bits = l < tp.num_blocks() ? tp.out_bits(l) : 0.0;
   plan.t_loc_ms = t_loc_ms;
@@ -102,7 +103,7 @@ bool best_plan(const Context& cx, std::size_t l, double t_loc_ms, double e_loc_m
     return plan.t_loc_ms + plan.t_srv_ms <= cx.deadline_tol_ms;
   }
   const double tau_s = (cx.deadline_tol_ms - plan.t_srv_ms - t_loc_ms) * 1e-3;
-  if (!(tau_s >= cx.up.transmit_time_s(bits, p_max))) return false;
+  if (!(tau_s >= s_min_s)) return false;
   double p = p_max;
   if (!cx.rs.fixed_max_power && cx.obj.kind != ObjectiveKind::Latency) {
     // Aim at the exact deadline (the tolerance only decides feasibility).
@@ -197,9 +198,9 @@ OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objectiv
   long evaluated = 0;
   double fastest_latency = kInf;
 
-  const auto consider = [&](std::size_t l, std::size_t c, double t, double e) {
+  const auto consider = [&](std::size_t l, double s_min_s, std::size_t c, double t, double e) {
     ++evaluated;
-    if (!best_plan(cx, l, t, e, plan)) return;
+    if (!best_plan(cx, l, s_min_s, t, e, plan)) return;
     if (!found || plan.cost < best.cost || (plan.cost == best.cost && plan.energy_j < best.energy_j)) {
       best = plan;
       best_l = l;
@@ -219,7 +220,8 @@ OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objectiv
 
   for (std::size_t l = l_first; l <= l_last; ++l) {
     const double bits = l < tp.num_blocks() ? tp.out_bits(l) : 0.0;
-    const double s_min_ms = up.transmit_time_s(bits, sc.p_max_w) * 1e3;
+    const double s_min_s = up.transmit_time_s(bits, sc.p_max_w);
+    const double s_min_ms = s_min_s * 1e3;
     const double budget_ms = cx.deadline_tol_ms - tp.server_latency_ms(l) - s_min_ms;
     if (free_freqs || l == 0) {
       // Pareto front sorted by local time: the feasible candidates are a prefix.
@@ -229,7 +231,7 @@ OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objectiv
       const auto& fc = tp.front_config();
       track_fastest(l, fc[b], ft[b], fe[b]);
       const std::size_t stop = static_cast<std::size_t>(std::upper_bound(ft.begin() + b, ft.begin() + e, budget_ms) - ft.begin());
-      for (std::size_t k = b; k < stop; ++k) consider(l, fc[k], ft[k], fe[k]);
+      for (std::size_t k = b; k < stop; ++k) consider(l, s_min_s, fc[k], ft[k], fe[k]);
       (void)fe;
     } else {
       for (std::size_t c = 0; c < nc; ++c) {
@@ -237,7 +239,7 @@ OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objectiv
         if (rs.mem_index >= 0 && static_cast<int>(c % nm) != rs.mem_index) continue;
         const double t = tp.local_time_ms(l, c), en = tp.local_energy_mj(l, c);
         track_fastest(l, c, t, en);
-        if (t <= budget_ms) consider(l, c, t, en);
+        if (t <= budget_ms) consider(l, s_min_s, c, t, en);
       }
     }
   }
