@@ -8,6 +8,9 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
+#include "dvfskit/expression.hpp"
+#include "dvfskit/offload_model_problem.hpp"
+#include "dvfskit/offload_model_solve.hpp"
 #include "dvfskit/offload_problem.hpp"
 #include "dvfskit/offload_solution.hpp"
 #include "dvfskit/offload_solve.hpp"
@@ -138,6 +141,42 @@ void bind_solve(py::module_& m) {
       },
       py::arg("problem"), py::arg("scenario"), py::arg("split"), py::arg("compute_index"), py::arg("mem_index"),
       py::arg("tx_power_w"));
+
+  py::class_<ModelProblem>(m, "ModelProblem",
+                           "Per-block latency/power expressions in (f, m) with per-block coefficients, "
+                           "continuous frequency ranges, optional partial offloading. Immutable.")
+      .def(py::init([](const Expression& latency, const Expression& power, const Array& coefficients,
+                       std::pair<double, double> compute, std::pair<double, double> memory, const Array& out_bits,
+                       const Array& server, bool partial) {
+             if (coefficients.ndim() != 2) throw py::value_error("coefficients must have shape (L, K)");
+             return ModelProblem(latency, power, static_cast<std::size_t>(coefficients.shape(0)),
+                                 to_vector(coefficients, "coefficients", 2), FrequencyRange{compute.first, compute.second},
+                                 FrequencyRange{memory.first, memory.second}, to_vector(out_bits, "out_bits", 1),
+                                 to_vector(server, "server_latency_ms", 1), partial);
+           }),
+           py::arg("latency_ms"), py::arg("power_w"), py::arg("coefficients"), py::arg("compute_freq_range_mhz"),
+           py::arg("mem_freq_range_mhz"), py::arg("out_bits"), py::arg("server_latency_ms"),
+           py::arg("partial_offloading") = true)
+      .def_property_readonly("num_blocks", &ModelProblem::num_blocks)
+      .def("block", [](const ModelProblem& mp, std::size_t i, double f, double mm) {
+             if (i >= mp.num_blocks()) throw py::value_error("block index out of range");
+             double t = 0.0, p = 0.0;
+             mp.block(i, f, mm, t, p);
+             return py::make_tuple(t, p);
+           });
+
+  m.def(
+      "solve_model",
+      [](const ModelProblem& mp, const Scenario& sc, int kind, double weight, int starts, int max_evaluations) {
+        const Objective obj{to_kind(kind), weight};
+        ModelSolveOptions opt;
+        opt.starts_per_split = starts;
+        opt.max_evaluations = max_evaluations;
+        py::gil_scoped_release release;
+        return solve(mp, sc, obj, opt);
+      },
+      py::arg("problem"), py::arg("scenario"), py::arg("kind") = 0, py::arg("weight") = 0.0, py::arg("starts") = 12,
+      py::arg("max_evaluations") = 400);
 }
 
 }  // namespace dvfskit::bindings

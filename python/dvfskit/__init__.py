@@ -14,6 +14,6 @@ __version__ = "0.1.0"
 
 __all__ = ["ExpressionError", "FitResult", "Model", "fit", "models", "__version__"]
 
-from ._solve import Problem, Solution, baselines, solve
+from ._solve import Channel, Device, Problem, Server, Solution, baselines, solve
 
-__all__ += ["Problem", "Solution", "baselines", "solve"]
+__all__ += ["Channel", "Device", "Problem", "Server", "Solution", "baselines", "solve"]

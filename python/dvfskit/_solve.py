@@ -135,6 +135,7 @@ class Problem:
         self.compute_freqs_mhz, self.mem_freqs_mhz = fq, mq
         self.out_bits, self.server_latency_ms = ob, sv
         self._tables = _core.TableProblem(lat, pw, fq, mq, ob, sv)
+        self._model = None
         self._set_scenario(
             dict(
                 deadline_ms=deadline_ms,
@@ -174,14 +175,138 @@ class Problem:
             return getattr(self.__dict__["_scenario"], name)
         raise AttributeError(name)
 
+    @classmethod
+    def from_models(
+        cls,
+        device: "Device",
+        channel: "Channel",
+        server: "Server",
+        out_bits: Any,
+        deadline_ms: float,
+        idle_power_w: float = 0.0,
+        partial_offloading: bool = True,
+        starts: int = 12,
+    ) -> "Problem":
+        """The problem on per-block models with continuous frequency ranges and, when
+        ``partial_offloading``, an offload fraction rho in [0, 1].
+
+        With split l and fraction rho, blocks 0..l-1 run on the device; of the remaining work the
+        device keeps the share 1 - rho while, in parallel, rho * out_bits[l] bits are sent and the
+        server spends rho * server.latency_ms[l]:
+        ``latency = t_local(l) + max((1 - rho) t_rest(l), rho (out_bits[l] / r(p) + t_server(l)))``,
+        ``energy = E_local(l) + (1 - rho) E_rest(l) + (p + p_circuit) t_tx + idle_power * rho t_server(l)``
+        (the device idles for the server's share; overlap with its own share is not credited).
+        ``out_bits`` (L + 1,) bits; ``starts``: SLSQP starts per split.
+        """
+        self = object.__new__(cls)
+        L = device.num_blocks
+        ob = _array(out_bits, "out_bits", 1)
+        if ob.shape != (L + 1,):
+            raise ValueError(f"out_bits must have L + 1 = {L + 1} entries, got {ob.size}")
+        if np.any(ob < 0):
+            raise ValueError("out_bits must be >= 0")
+        sv = server.latency_ms
+        if sv.shape != (L + 1,):
+            raise ValueError(f"server.latency_ms must have L + 1 = {L + 1} entries, got {sv.size}")
+        if int(starts) < 1:
+            raise ValueError("starts must be >= 1")
+        self.device, self.channel, self.server = device, channel, server
+        self.out_bits, self.server_latency_ms = ob, sv
+        self._tables = None
+        self._starts = int(starts)
+        self._model = _core.ModelProblem(
+            device._latency, device._power, device._coefficients, device.compute_freq_range_mhz,
+            device.mem_freq_range_mhz, ob, sv, bool(partial_offloading),
+        )
+        self._set_scenario(dict(deadline_ms=deadline_ms, idle_power_w=idle_power_w, **channel._asdict()))
+        return self
+
     @property
     def num_blocks(self) -> int:
-        return int(self.block_latency_ms.shape[0])
+        return int(self.out_bits.shape[0] - 1)
 
     def __repr__(self) -> str:
-        L, nf, nm = self.block_latency_ms.shape
         sc = ", ".join(f"{k}={v:.6g}" for k, v in self.scenario.items())
+        if self._tables is None:
+            d = self.device
+            return (f"Problem(L={self.num_blocks} blocks, models: f in {d.compute_freq_range_mhz} MHz, "
+                    f"m in {d.mem_freq_range_mhz} MHz, {sc})")
+        L, nf, nm = self.block_latency_ms.shape
         return f"Problem(L={L} blocks, {nf} compute x {nm} memory frequencies, {sc})"
+
+
+class Device:
+    """Per-block latency and power models of the device, for :meth:`Problem.from_models`.
+
+    ``latency_ms`` and ``power_w`` are expressions (``dvfskit.Model`` syntax, powers as ``**``)
+    in the compute frequency ``f`` and memory frequency ``m`` (MHz); every other name is a
+    per-block coefficient whose values ``coefficients[name]`` (length L; DataFrame or mapping)
+    give one row per block. Example: ``Device("W / f + M / m", "p0 + k * f**2", {"W": ..., "M": ...,
+    "p0": ..., "k": ...}, (100, 1000), (200, 3200))``.
+    """
+
+    def __init__(self, latency_ms: str, power_w: str, coefficients: Any, compute_freq_range_mhz: Tuple[float, float],
+                 mem_freq_range_mhz: Tuple[float, float]) -> None:
+        names = list(coefficients.keys())
+        cols = [_array(coefficients[n], f"coefficients[{n!r}]", 1) for n in names]
+        if len({c.size for c in cols}) != 1:
+            raise ValueError("coefficients must all have one value per block (same length)")
+        self.coefficients = pd.DataFrame(dict(zip(names, cols)))
+        self._coefficients = np.column_stack(cols) if cols else np.zeros((0, 0))
+        self._latency = _core.Expression(latency_ms, names, ["f", "m"])
+        self._power = _core.Expression(power_w, names, ["f", "m"])
+        self.latency_ms, self.power_w = latency_ms, power_w
+        self.compute_freq_range_mhz = _range(compute_freq_range_mhz, "compute_freq_range_mhz")
+        self.mem_freq_range_mhz = _range(mem_freq_range_mhz, "mem_freq_range_mhz")
+
+    @property
+    def num_blocks(self) -> int:
+        return int(self._coefficients.shape[0])
+
+    def __repr__(self) -> str:
+        return (f"Device(latency_ms={self.latency_ms!r}, power_w={self.power_w!r}, L={self.num_blocks}, "
+                f"f={self.compute_freq_range_mhz} MHz, m={self.mem_freq_range_mhz} MHz)")
+
+
+def _range(r: Any, name: str) -> Tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in r)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (low, high) pair in MHz") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+        raise ValueError(f"{name} must satisfy 0 < low <= high, got {r!r}")
+    return lo, hi
+
+
+class Channel:
+    """Shannon uplink: bandwidth (Hz), channel gain, noise density (W/Hz), power limit and
+    circuit power (W)."""
+
+    def __init__(self, bandwidth_hz: float, gain: float, noise_w_per_hz: float, p_max_w: float, p_circuit_w: float = 0.0) -> None:
+        self.bandwidth_hz = _scalar(bandwidth_hz, "bandwidth_hz", allow_zero=False)
+        self.gain = _scalar(gain, "gain", allow_zero=False)
+        self.noise_w_per_hz = _scalar(noise_w_per_hz, "noise_w_per_hz", allow_zero=False)
+        self.p_max_w = _scalar(p_max_w, "p_max_w", allow_zero=False)
+        self.p_circuit_w = _scalar(p_circuit_w, "p_circuit_w", allow_zero=True)
+
+    def _asdict(self) -> Dict[str, float]:
+        return {k: getattr(self, k) for k in ("bandwidth_hz", "gain", "noise_w_per_hz", "p_max_w", "p_circuit_w")}
+
+    def __repr__(self) -> str:
+        return "Channel(" + ", ".join(f"{k}={v:.6g}" for k, v in self._asdict().items()) + ")"
+
+
+class Server:
+    """The edge server: ``latency_ms[l]`` is its time (ms) for blocks l..L-1 (L + 1 entries, last 0)."""
+
+    def __init__(self, latency_ms: Any) -> None:
+        sv = _array(latency_ms, "latency_ms", 1)
+        if np.any(sv < 0) or sv[-1] != 0:
+            raise ValueError("latency_ms must be >= 0 with last entry 0")
+        self.latency_ms = sv
+
+    def __repr__(self) -> str:
+        return f"Server(L={self.latency_ms.size - 1}, latency_ms={np.array2string(self.latency_ms, precision=4)})"
 
 
 def _parse_objective(objective: ObjectiveSpec, weight: Optional[float]) -> Tuple[int, float]:
@@ -217,12 +342,19 @@ def solve(problem: Problem, objective: ObjectiveSpec = "energy", *, weight: Opti
 
     Infeasible problems never raise: the Solution has ``feasible=False``, a ``reason`` and
     ``min_latency_ms``, and its decisions are those of the fastest plan.
+
+    Problems built with :meth:`Problem.from_models` (continuous frequencies, partial offloading)
+    are solved per split point by NLopt SLSQP from several deterministic starts (a local
+    method: no optimality certificate; ``min_latency_ms`` is NaN when feasible).
     """
     if objective == "energy" and weight is None:
         kind, w = 0, 0.0
     else:
         kind, w = _parse_objective(objective, weight)
-    return Solution(_core.solve_table(problem._tables, problem._scenario, kind, w), _KIND_NAMES[kind], w)
+    tables = problem._tables
+    if tables is not None:
+        return Solution(_core.solve_table(tables, problem._scenario, kind, w), _KIND_NAMES[kind], w)
+    return Solution(_core.solve_model(problem._model, problem._scenario, kind, w, problem._starts), _KIND_NAMES[kind], w)
 
 
 class Solution:
@@ -303,7 +435,7 @@ class Solution:
                 f"  energy  = {r.energy_j:.6g} J  (compute {r.energy_compute_j:.6g}, transmit {r.energy_transmit_j:.6g}, "
                 f"idle {r.energy_idle_j:.6g})",
                 f"  latency = {r.latency_ms:.6g} ms (local {r.latency_local_ms:.6g}, transmit {r.latency_transmit_ms:.6g}, "
-                f"server {r.latency_server_ms:.6g}); min reachable {r.min_latency_ms:.6g} ms",
+                f"server {r.latency_server_ms:.6g})" + (f"; min reachable {r.min_latency_ms:.6g} ms" if math.isfinite(r.min_latency_ms) else ""),
             ]
         )
 
@@ -368,6 +500,8 @@ def baselines(problem: Problem) -> pd.DataFrame:
     restricted baseline shows its fastest plan.
     """
     tp, sc = problem._tables, problem._scenario
+    if tp is None:
+        raise ValueError("baselines needs a problem built with Problem.from_tables")
     f_max = int(np.argmax(problem.compute_freqs_mhz))
     m_max = int(np.argmax(problem.mem_freqs_mhz))
     L = problem.num_blocks
