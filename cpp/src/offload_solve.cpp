@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "dvfskit/offload_solve.hpp"
 #include "dvfskit/uplink.hpp"
@@ -59,6 +60,7 @@ void fill(const Context& cx, double bits, double p, Plan& plan) {
 // Energy-delay product: 1-D minimisation over p in [p_lo, p_hi] (log-spaced scan, then golden
 // section around the best scan point).
 double edp_power(const Context& cx, double bits, double p_lo, double p_hi, Plan plan) {
+  p_lo = std::max(p_lo, std::numeric_limits<double>::min());  // log-spaced search needs p > 0
   if (!(p_hi > p_lo)) return p_hi;
   const auto cost = [&](double u) {
     fill(cx, bits, std::exp(u), plan);
@@ -192,7 +194,7 @@ OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objectiv
   const std::size_t l_first = rs.split < 0 ? 0 : static_cast<std::size_t>(rs.split);
   const std::size_t l_last = rs.split < 0 ? tp.num_blocks() : static_cast<std::size_t>(rs.split);
 
-  Plan best, fastest, plan;
+  Plan best, plan;
   std::size_t best_l = 0, best_c = 0, fast_l = 0, fast_c = 0;
   bool found = false;
   long evaluated = 0;
@@ -208,16 +210,36 @@ OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objectiv
       found = true;
     }
   };
-  const auto track_fastest = [&](std::size_t l, std::size_t c, double t, double e) {
-    const Plan f = fastest_plan(cx, l, t, e);
-    if (f.latency_ms() < fastest_latency) {
-      fastest_latency = f.latency_ms();
-      fastest = f;
+  double fast_t = 0.0, fast_e = 0.0;
+  const auto track_fastest = [&](std::size_t l, double s_min_ms, std::size_t c, double t, double e) {
+    const double latency = t + s_min_ms + tp.server_latency_ms(l);
+    if (latency < fastest_latency) {
+      fastest_latency = latency;
       fast_l = l;
       fast_c = c;
+      fast_t = t;
+      fast_e = e;
     }
   };
 
+  // Exact pruning for separable objectives (energy, weighted): a candidate costs at least
+  // E_local + w t_local + (idle + w) t_server + bits * min_p (p + p_circuit + w) / r(p).
+  const bool separable = obj.kind == ObjectiveKind::Energy || obj.kind == ObjectiveKind::Weighted;
+  const double w = obj.kind == ObjectiveKind::Weighted ? obj.weight : 0.0;
+  const double cost_per_bit = cx.p_star > 0.0 ? (cx.p_star + p_fixed) / up.rate_bps(cx.p_star)
+                                              : std::log(2.0) / (sc.bandwidth_hz * up.snr_per_watt());
+  constexpr double kSafety = 1.0 - 1e-12;
+
+  // Front path (free frequencies): per split, the feasible prefix of the Pareto front and a lower
+  // bound; splits are then visited best bound first (branch and bound, exact).
+  struct SplitRange {
+    std::size_t l, begin, stop;
+    double s_min_s, fixed, bound;
+  };
+  std::vector<SplitRange> ranges;
+  const auto& ft = tp.front_time_ms();
+  const auto& fe = tp.front_energy_mj();
+  const auto& fc = tp.front_config();
   for (std::size_t l = l_first; l <= l_last; ++l) {
     const double bits = l < tp.num_blocks() ? tp.out_bits(l) : 0.0;
     const double s_min_s = up.transmit_time_s(bits, sc.p_max_w);
@@ -226,21 +248,42 @@ OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objectiv
     if (free_freqs || l == 0) {
       // Pareto front sorted by local time: the feasible candidates are a prefix.
       const std::size_t b = tp.front_begin(l), e = tp.front_end(l);
-      const auto& ft = tp.front_time_ms();
-      const auto& fe = tp.front_energy_mj();
-      const auto& fc = tp.front_config();
-      track_fastest(l, fc[b], ft[b], fe[b]);
+      track_fastest(l, s_min_ms, fc[b], ft[b], fe[b]);
       const std::size_t stop = static_cast<std::size_t>(std::upper_bound(ft.begin() + b, ft.begin() + e, budget_ms) - ft.begin());
-      for (std::size_t k = b; k < stop; ++k) consider(l, s_min_s, fc[k], ft[k], fe[k]);
-      (void)fe;
+      if (stop == b) continue;
+      const double fixed = (sc.idle_power_w + w) * tp.server_latency_ms(l) * 1e-3 + bits * cost_per_bit;
+      // Smallest local energy of the prefix is its last member; smallest time its first.
+      const double bound = (fe[stop - 1] * 1e-3 + w * ft[b] * 1e-3 + fixed) * kSafety;
+      ranges.push_back({l, b, stop, s_min_s, fixed, bound});
     } else {
       for (std::size_t c = 0; c < nc; ++c) {
         if (rs.compute_index >= 0 && static_cast<int>(c / nm) != rs.compute_index) continue;
         if (rs.mem_index >= 0 && static_cast<int>(c % nm) != rs.mem_index) continue;
         const double t = tp.local_time_ms(l, c), en = tp.local_energy_mj(l, c);
-        track_fastest(l, c, t, en);
+        track_fastest(l, s_min_ms, c, t, en);
         if (t <= budget_ms) consider(l, s_min_s, c, t, en);
       }
+    }
+  }
+  if (separable) {
+    std::sort(ranges.begin(), ranges.end(), [](const SplitRange& a, const SplitRange& b) {
+      return a.bound < b.bound || (a.bound == b.bound && a.l < b.l);
+    });
+  }
+  for (const SplitRange& r : ranges) {
+    if (!separable) {
+      for (std::size_t k = r.begin; k < r.stop; ++k) consider(r.l, r.s_min_s, fc[k], ft[k], fe[k]);
+      continue;
+    }
+    if (found && r.bound > best.cost) break;  // sorted: no later split can do better
+    // Backwards: local energy grows as k decreases, so for energy the bound only grows.
+    for (std::size_t k = r.stop; k-- > r.begin;) {
+      const double bound = (fe[k] * 1e-3 + w * ft[k] * 1e-3 + r.fixed) * kSafety;
+      if (found && bound > best.cost) {
+        if (obj.kind == ObjectiveKind::Energy) break;
+        continue;
+      }
+      consider(r.l, r.s_min_s, fc[k], ft[k], fe[k]);
     }
   }
 
@@ -249,6 +292,7 @@ OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objectiv
     out = make_solution(cx, best_l, best_c, best);
     out.feasible = true;
   } else {
+    const Plan fastest = fastest_plan(cx, fast_l, fast_t, fast_e);
     out = make_solution(cx, fast_l, fast_c, fastest);
     out.feasible = false;
     out.reason = "no plan meets the deadline of " + format_ms(sc.deadline_ms) +
