@@ -13,10 +13,10 @@ TOL = 1e-9  # deadline relative tolerance, as documented in dvfskit.solve
 LN2 = math.log(2.0)
 
 
-def random_instance(rng: np.random.Generator) -> dict:
-    L = int(rng.integers(1, 7))
-    nf = int(rng.integers(1, 6))
-    nm = int(rng.integers(1, 5))
+def random_instance(rng: np.random.Generator, max_blocks: int = 6, max_f: int = 5, max_m: int = 4) -> dict:
+    L = int(rng.integers(1, max_blocks + 1))
+    nf = int(rng.integers(1, max_f + 1))
+    nm = int(rng.integers(1, max_m + 1))
     f = np.sort(rng.uniform(50, 1500, nf))
     m = np.sort(rng.uniform(100, 3200, nm))
     # Non-separable random tables so the Pareto fronts are not trivial.
@@ -210,3 +210,22 @@ def test_other_objectives_match_brute_force(objective):
         if feasible:
             assert sol.objective_value == pytest.approx(c_bf, rel=1e-6), (i, sol)
             assert sol.objective_value <= c_bf * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("objective", ["energy", "weighted"])
+def test_large_tables_match_brute_force(objective):
+    """Up to 20 blocks x 13 x 7 frequencies: many Pareto candidates, branch and bound at work."""
+    rng = np.random.default_rng(99)
+    max_rel = 0.0
+    for i in range(150):
+        inst = with_deadline(random_instance(rng, 20, 13, 7), rng, KINDS[i % len(KINDS)])
+        problem = dvfskit.Problem.from_tables(**inst)
+        w = float(10 ** rng.uniform(-3, 0)) if objective == "weighted" else 0.0
+        sol = dvfskit.solve(problem, ("weighted", w)) if objective == "weighted" else dvfskit.solve(problem)
+        feasible, c_bf, _ = brute_force(inst, objective, w)
+        assert sol.feasible == feasible
+        if feasible:
+            assert sol.objective_value == pytest.approx(c_bf, rel=1e-6), (i, sol)
+            assert sol.objective_value <= c_bf * (1 + 1e-12)
+            max_rel = max(max_rel, abs(sol.objective_value - c_bf) / c_bf)
+    print(f"\nlarge tables, {objective}: max relative error {max_rel:.3g}")
