@@ -171,8 +171,9 @@ class Problem:
         return {k: getattr(self._scenario, k) for k in _SCENARIO_FIELDS}
 
     def __getattr__(self, name: str) -> Any:
-        if name in _SCENARIO_FIELDS:
-            return getattr(self.__dict__["_scenario"], name)
+        scenario = self.__dict__.get("_scenario")
+        if name in _SCENARIO_FIELDS and scenario is not None:
+            return getattr(scenario, name)
         raise AttributeError(name)
 
     @classmethod
