@@ -431,8 +431,10 @@ class Solution:
         return "\n".join(
             [
                 f"Solution(objective={self._objective_text()}, {self._status()})",
-                f"  split={r.split} (first {r.split} blocks local), compute={r.compute_freq_mhz:.6g} MHz, "
-                f"memory={r.mem_freq_mhz:.6g} MHz, tx_power={r.tx_power_w:.6g} W, offload_fraction={r.offload_fraction:g}",
+                f"  split={r.split} (first {r.split} blocks local), "
+                + (f"compute={r.compute_freq_mhz:.6g} MHz, memory={r.mem_freq_mhz:.6g} MHz, "
+                   if math.isfinite(r.compute_freq_mhz) else "nothing runs locally, ")
+                + f"tx_power={r.tx_power_w:.6g} W, offload_fraction={r.offload_fraction:g}",
                 f"  energy  = {r.energy_j:.6g} J  (compute {r.energy_compute_j:.6g}, transmit {r.energy_transmit_j:.6g}, "
                 f"idle {r.energy_idle_j:.6g})",
                 f"  latency = {r.latency_ms:.6g} ms (local {r.latency_local_ms:.6g}, transmit {r.latency_transmit_ms:.6g}, "
