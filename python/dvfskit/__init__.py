@@ -6,25 +6,33 @@ Units: frequencies in MHz unless a column says otherwise, time in ms, power in W
 from __future__ import annotations
 
 from . import datasets, models
-from ._core import ExpressionError
 from ._compare import compare
+from ._core import ExpressionError
 from ._fit import FitResult, fit, starting_values
 from ._fit_table import FitTable
 from ._measurements import read_measurements
 from ._model import Model
+from ._solve import Channel, Device, Problem, Server, Solution, baselines, solve
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Channel",
+    "Device",
     "ExpressionError",
     "FitResult",
     "FitTable",
     "Model",
+    "Problem",
+    "Server",
+    "Solution",
+    "baselines",
+    "compare",
     "datasets",
     "fit",
-    "starting_values",
     "models",
     "read_measurements",
-    "compare",
+    "solve",
+    "starting_values",
     "__version__",
 ]
