@@ -498,8 +498,8 @@ def baselines(problem: Problem) -> pd.DataFrame:
     - ``fixed_max_power``: transmit power fixed at p_max, the rest optimised.
 
     Columns: energy_j (J), latency_ms (ms), feasible, saving_pct (energy the optimum saves
-    relative to this plan, ``100 (E_plan - E_opt) / E_plan``; NaN when the optimum is
-    infeasible), split, compute_freq_mhz, mem_freq_mhz, tx_power_w, description. An infeasible
+    relative to this plan, ``100 (E_plan - E_opt) / E_plan``; NaN when the optimum or this
+    plan is infeasible: a plan that misses the deadline saves nothing comparable), split, compute_freq_mhz, mem_freq_mhz, tx_power_w, description. An infeasible
     restricted baseline shows its fastest plan.
     """
     tp, sc = problem._tables, problem._scenario
@@ -534,7 +534,7 @@ def baselines(problem: Problem) -> pd.DataFrame:
                 "energy_j": s.energy_j,
                 "latency_ms": s.latency_ms,
                 "feasible": bool(s.feasible),
-                "saving_pct": 100.0 * (s.energy_j - e_opt) / s.energy_j if s.energy_j > 0 else math.nan,
+                "saving_pct": 100.0 * (s.energy_j - e_opt) / s.energy_j if s.energy_j > 0 and s.feasible else math.nan,
                 "split": s.split,
                 "compute_freq_mhz": s.compute_freq_mhz,
                 "mem_freq_mhz": s.mem_freq_mhz,
