@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,7 @@ namespace dvfskit {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr std::size_t kNoBudget = std::numeric_limits<std::size_t>::max();
 
 bool finite_all(const std::vector<double>& v) {
   return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
@@ -175,6 +177,7 @@ class Solver {
     Path lo = cheapest, hi = fastest, incumbent = fastest;
     double lb = cheapest.value;  // L(0)
     double best_lambda = 0.0;
+    std::vector<std::pair<double, double>> tried = {{cheapest.value, 0.0}};  // (L(lambda), lambda)
     for (int it = 0; it < o_.max_lagrange_iterations; ++it) {
       const double dt = lo.latency - hi.latency;
       if (!(dt > 0.0)) break;
@@ -182,6 +185,7 @@ class Solver {
       Path q = best_path(1.0, lambda);
       ++r.lagrange_iterations;
       const double l_value = q.value - lambda * limit_;
+      tried.emplace_back(l_value, lambda);
       if (l_value > lb) {
         lb = l_value;
         best_lambda = lambda;
@@ -203,8 +207,26 @@ class Solver {
       r.proven_optimal = true;
       return r;
     }
+    // Label-setting: a cheap pass with small fronts first (a better incumbent prunes more), then
+    // the full pass; a pass without thinning is exact.
+    const std::vector<double> rest_t = cost_to_go(0.0, 1.0);
+    // Cost-to-go for the best few multipliers: a label is pruned when any of them proves that
+    // no completion within the deadline beats the incumbent.
+    std::sort(tried.rbegin(), tried.rend());
+    std::vector<std::pair<double, std::vector<double>>> rest_l;
+    for (std::size_t j = 0; j < tried.size() && rest_l.size() < 6; ++j) {
+      const double lambda = tried[j].second;
+      if (std::any_of(rest_l.begin(), rest_l.end(), [&](const auto& x) { return x.first == lambda; })) continue;
+      rest_l.emplace_back(lambda, cost_to_go(1.0, lambda));
+    }
     bool thinned = false;
-    labels(best_lambda, incumbent, r.labels, thinned);
+    std::size_t created = 0;
+    labels(rest_t, rest_l, std::min<std::size_t>(32, o_.max_labels_per_cell), kNoBudget, incumbent, created, thinned);
+    if (thinned) {  // the heuristic pass was not exhaustive: try the exact pass within the budget
+      thinned = false;
+      labels(rest_t, rest_l, o_.max_labels_per_cell, o_.label_budget, incumbent, created, thinned);
+    }
+    r.labels = created;
     finish(r, incumbent);
     r.thinned = thinned;
     r.proven_optimal = !thinned;
@@ -297,21 +319,64 @@ class Solver {
     return out;
   }
 
+  // Drops labels dominated by a label of another configuration plus the cost of switching there:
+  // with structured costs (triangle inequality) every completion of the dominated label is matched.
+  void prune_cross(Layer& layer) const {
+    if (sw_.is_matrix() || layer.labels.empty()) return;
+    const std::vector<Label>& ls = layer.labels;
+    std::vector<std::int32_t> all(ls.size());
+    for (std::size_t j = 0; j < all.size(); ++j) all[j] = static_cast<std::int32_t>(j);
+    const std::vector<std::int32_t> global = front_of(ls, all);
+    std::vector<std::vector<std::int32_t>> by_f, by_m;
+    if (sw_.has_groups()) {
+      std::vector<std::vector<std::int32_t>> fi(sw_.num_f()), mi(sw_.num_m());
+      for (std::size_t j = 0; j < ls.size(); ++j) {
+        const auto c = static_cast<std::size_t>(ls[j].cell);
+        fi[sw_.f(c)].push_back(static_cast<std::int32_t>(j));
+        mi[sw_.m(c)].push_back(static_cast<std::int32_t>(j));
+      }
+      for (auto& x : fi) by_f.push_back(front_of(ls, std::move(x)));
+      for (auto& x : mi) by_m.push_back(front_of(ls, std::move(x)));
+    }
+    const Switching::Shifts st = sw_.shifts(0.0, 1.0), se = sw_.shifts(1.0, 0.0);
+    auto dominated = [&](const Label& l, const std::vector<std::int32_t>& front, double dt, double de) {
+      const auto it = std::upper_bound(front.begin(), front.end(), l.t,
+                                       [&](double t, std::int32_t j) { return t < ls[j].t + dt; });
+      if (it == front.begin()) return false;
+      const Label& d = ls[static_cast<std::size_t>(*std::prev(it))];
+      const double e = d.e + de;
+      return e < l.e || (e == l.e && d.t + dt < l.t);
+    };
+    std::vector<Label> kept;
+    std::vector<std::size_t> offset(k_ + 1, 0);
+    for (std::size_t b = 0; b < k_; ++b) {
+      for (std::size_t j = layer.offset[b]; j < layer.offset[b + 1]; ++j) {
+        const Label& l = ls[j];
+        bool drop = dominated(l, global, st.other, se.other);
+        if (!drop && sw_.has_groups())
+          drop = dominated(l, by_f[sw_.f(b)], st.same_f, se.same_f) || dominated(l, by_m[sw_.m(b)], st.same_m, se.same_m);
+        if (!drop) kept.push_back(l);
+      }
+      offset[b + 1] = kept.size();
+    }
+    layer.labels.swap(kept);
+    layer.offset.swap(offset);
+  }
+
   // Label-setting DP; improves `incumbent` when it finds a better feasible path.
-  void labels(double lambda, Path& incumbent, std::size_t& created, bool& thinned) const {
-    const std::vector<double> rest_t = cost_to_go(0.0, 1.0);
-    const std::vector<double> rest_l = cost_to_go(1.0, lambda);
-    const std::size_t cells = n_ * k_;
-    const std::size_t cap =
-        std::max<std::size_t>(8, std::min(o_.max_labels_per_cell, o_.max_total_labels / std::max<std::size_t>(cells, 1)));
+  void labels(const std::vector<double>& rest_t, const std::vector<std::pair<double, std::vector<double>>>& rest_l,
+              std::size_t cap, std::size_t budget, Path& incumbent, std::size_t& created, bool& thinned) const {
+    const std::size_t created_before = created;
     const double ub = incumbent.energy;
     auto keep = [&](std::size_t i, std::size_t k, double tt, double ee) {
       if (tt + rest_t[i * k_ + k] > limit_) return false;
-      return ee + lambda * (tt - limit_) + rest_l[i * k_ + k] < ub;
+      for (const auto& [lambda, rest] : rest_l)
+        if (ee + lambda * (tt - limit_) + rest[i * k_ + k] >= ub) return false;
+      return true;
     };
     std::vector<Layer> layers(n_);
     std::vector<Label> cand;
-    auto close_cell = [&](Layer& layer, std::size_t k) {
+    auto close_cell = [&](Layer& layer, std::size_t i, std::size_t k) {
       std::sort(cand.begin(), cand.end(),
                 [](const Label& a, const Label& b) { return a.t < b.t || (a.t == b.t && a.e < b.e); });
       std::vector<Label> front;
@@ -323,8 +388,16 @@ class Solver {
         }
       if (front.size() > cap) {
         thinned = true;
+        // Keep the labels with the smallest Lagrangian bound (the most promising ones), in time order.
+        const double lambda = rest_l.front().first;
+        const double rest = rest_l.front().second[i * k_ + k];
+        std::vector<std::pair<double, std::size_t>> key(front.size());
+        for (std::size_t j = 0; j < front.size(); ++j) key[j] = {front[j].e + lambda * (front[j].t - limit_) + rest, j};
+        std::nth_element(key.begin(), key.begin() + static_cast<std::ptrdiff_t>(cap), key.end());
+        key.resize(cap);
+        std::sort(key.begin(), key.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
         std::vector<Label> kept;
-        for (std::size_t j = 0; j < cap; ++j) kept.push_back(front[j * (front.size() - 1) / (cap - 1)]);
+        for (const auto& kj : key) kept.push_back(front[kj.second]);
         front.swap(kept);
       }
       layer.labels.insert(layer.labels.end(), front.begin(), front.end());
@@ -339,8 +412,9 @@ class Solver {
       const double tt = sw_.initial_cost(k, 0.0, 1.0) + t(0, k);
       const double ee = sw_.initial_cost(k, 1.0, 0.0) + e(0, k);
       if (keep(0, k, tt, ee)) cand.push_back({tt, ee, -1, static_cast<std::int32_t>(k)});
-      close_cell(first, k);
+      close_cell(first, 0, k);
     }
+    prune_cross(first);
 
     for (std::size_t i = 1; i < n_; ++i) {
       const Layer& prev = layers[i - 1];
@@ -396,8 +470,13 @@ class Solver {
             if (keep(i, b, tt, ee)) cand.push_back({tt, ee, j, static_cast<std::int32_t>(b)});
           }
         }
-        close_cell(cur, b);
+        close_cell(cur, i, b);
+        if (created - created_before > budget) {  // give up: not exhaustive, keep the incumbent
+          thinned = true;
+          return;
+        }
       }
+      prune_cross(cur);
     }
 
     const Layer& last = layers[n_ - 1];

@@ -16,8 +16,9 @@
 //  2. Label-setting DP over (block, configuration) with Pareto fronts of (time, energy) labels,
 //     pruned by the deadline (time still needed to finish) and by the Lagrangian bound of the best
 //     lambda against the incumbent. Without thinning this proves optimality (lower bound = optimum).
-//     A cell front larger than `max_labels_per_cell` is thinned (evenly spaced labels kept): the
-//     result stays feasible and the reported gap to the Lagrangian bound remains certified.
+//     It runs twice: a heuristic pass keeping at most 32 labels per cell (a better incumbent), then,
+//     if that pass had to thin a front, an exhaustive pass within a label budget. When the budget
+//     runs out the best schedule found is returned with the Lagrangian bound as its certificate.
 //
 // Switching-cost structure and DP step cost per block (K configurations):
 //  - structured: cost(k, k') = any*[k != k'] + compute*[f(k) != f(k')] + memory*[m(k) != m(k')]
@@ -59,8 +60,12 @@ struct ScheduleProblem {
 };
 
 struct ScheduleOptions {
-  std::size_t max_labels_per_cell = 4096;   // Pareto labels kept per (block, configuration)
-  std::size_t max_total_labels = 20000000;  // memory cap; shrinks the per-cell cap for big N K
+  // Pareto labels kept per (block, configuration) in the exact pass; larger fronts are thinned
+  // (evenly spaced labels kept) and the result loses its optimality proof.
+  std::size_t max_labels_per_cell = 4096;
+  // Labels the exact pass may create before it gives up (bounds time and memory; about 0.2 s per
+  // million on one core). The first, heuristic pass keeps at most 32 labels per cell.
+  std::size_t label_budget = 3000000;
   int max_lagrange_iterations = 200;
 };
 
@@ -80,7 +85,7 @@ struct ScheduleResult {
   std::size_t num_switches = 0;       // configuration changes, including from initial_config
   int lagrange_iterations = 0;        // DP evaluations in the multiplier search
   std::size_t labels = 0;             // labels created by the label-setting DP
-  bool thinned = false;               // some Pareto front was thinned
+  bool thinned = false;               // the exact pass was cut short (thinning or label budget)
 };
 
 // Checks sizes, finiteness and ranges; throws std::invalid_argument naming the field.
