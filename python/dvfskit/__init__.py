@@ -9,7 +9,9 @@ from . import models
 from ._core import ExpressionError
 from ._fit import FitResult, fit
 from ._model import Model
+from ._schedule import BlockTables, Schedule, block_tables, schedule, schedule_baselines
 
 __version__ = "0.1.0"
 
 __all__ = ["ExpressionError", "FitResult", "Model", "fit", "models", "__version__"]
+__all__ += ["BlockTables", "Schedule", "block_tables", "schedule", "schedule_baselines"]
