@@ -18,7 +18,6 @@ namespace dvfskit {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr std::size_t kNoBudget = std::numeric_limits<std::size_t>::max();
 
 bool finite_all(const std::vector<double>& v) {
   return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
@@ -221,10 +220,14 @@ class Solver {
     }
     bool thinned = false;
     std::size_t created = 0;
-    labels(rest_t, rest_l, std::min<std::size_t>(32, o_.max_labels_per_cell), kNoBudget, incumbent, created, thinned);
-    if (thinned) {  // the heuristic pass was not exhaustive: try the exact pass within the budget
+    // Passes with growing fronts: 1 and 8 labels per cell (heuristics that tighten the incumbent,
+    // so later passes prune more), then the exhaustive pass. Each pass stops at the label budget.
+    bool aborted = false;
+    for (const std::size_t cap : {std::size_t{1}, std::size_t{8}, o_.max_labels_per_cell}) {
       thinned = false;
-      labels(rest_t, rest_l, o_.max_labels_per_cell, o_.label_budget, incumbent, created, thinned);
+      labels(rest_t, rest_l, std::min(cap, o_.max_labels_per_cell), o_.label_budget, incumbent, created, thinned,
+             aborted);
+      if (!thinned || aborted) break;
     }
     r.labels = created;
     finish(r, incumbent);
@@ -302,6 +305,7 @@ class Solver {
   struct Source {
     const std::vector<std::int32_t>* front;
     double dt, de;
+    double reduced;  // min over the front of e + lambda0 t (lambda0: the best multiplier)
   };
 
   // Pareto front (time ascending, energy strictly descending) of the given labels.
@@ -365,8 +369,10 @@ class Solver {
 
   // Label-setting DP; improves `incumbent` when it finds a better feasible path.
   void labels(const std::vector<double>& rest_t, const std::vector<std::pair<double, std::vector<double>>>& rest_l,
-              std::size_t cap, std::size_t budget, Path& incumbent, std::size_t& created, bool& thinned) const {
+              std::size_t cap, std::size_t budget, Path& incumbent, std::size_t& created, bool& thinned,
+              bool& aborted) const {
     const std::size_t created_before = created;
+    std::size_t stored = 0;  // labels kept in fronts during this pass
     const double ub = incumbent.energy;
     auto keep = [&](std::size_t i, std::size_t k, double tt, double ee) {
       if (tt + rest_t[i * k_ + k] > limit_) return false;
@@ -403,6 +409,7 @@ class Solver {
       layer.labels.insert(layer.labels.end(), front.begin(), front.end());
       layer.offset[k + 1] = layer.labels.size();
       created += cand.size();
+      stored += front.size();
       cand.clear();
     };
 
@@ -445,23 +452,40 @@ class Solver {
           for (auto& x : mi) by_m.push_back(front_of(prev.labels, std::move(x)));
         }
       }
+      // Whole sources are skipped when even their best label cannot beat the incumbent.
+      const double lambda0 = rest_l.front().first;
+      const std::vector<double>& rest0 = rest_l.front().second;
+      auto reduced = [&](const std::vector<std::int32_t>& front) {
+        double r = kInf;
+        for (const std::int32_t j : front) r = std::min(r, prev.labels[j].e + lambda0 * prev.labels[j].t);
+        return r;
+      };
+      auto reduced_all = [&](const std::vector<std::vector<std::int32_t>>& fronts) {
+        std::vector<double> r;
+        for (const auto& x : fronts) r.push_back(reduced(x));
+        return r;
+      };
+      const std::vector<double> own_red = reduced_all(own), f_red = reduced_all(by_f), m_red = reduced_all(by_m);
+      const double global_red = reduced(global);
       const Switching::Shifts st = sw_.shifts(0.0, 1.0), se = sw_.shifts(1.0, 0.0);
       std::vector<Source> sources;
       for (std::size_t b = 0; b < k_; ++b) {
         sources.clear();
         if (sw_.is_matrix()) {
           for (std::size_t a = 0; a < k_; ++a)
-            sources.push_back({&own[a], sw_.cost(a, b, 0.0, 1.0), sw_.cost(a, b, 1.0, 0.0)});
+            sources.push_back({&own[a], sw_.cost(a, b, 0.0, 1.0), sw_.cost(a, b, 1.0, 0.0), own_red[a]});
         } else {
-          sources.push_back({&own[b], 0.0, 0.0});
-          sources.push_back({&global, st.other, se.other});
+          sources.push_back({&own[b], 0.0, 0.0, own_red[b]});
+          sources.push_back({&global, st.other, se.other, global_red});
           if (sw_.has_groups()) {
-            sources.push_back({&by_f[sw_.f(b)], st.same_f, se.same_f});
-            sources.push_back({&by_m[sw_.m(b)], st.same_m, se.same_m});
+            sources.push_back({&by_f[sw_.f(b)], st.same_f, se.same_f, f_red[sw_.f(b)]});
+            sources.push_back({&by_m[sw_.m(b)], st.same_m, se.same_m, m_red[sw_.m(b)]});
           }
         }
         const double tb = t(i, b), eb = e(i, b);
+        const double rest_b = eb + lambda0 * (tb - limit_) + rest0[i * k_ + b];
         for (const Source& s : sources) {
+          if (s.reduced + s.de + lambda0 * s.dt + rest_b >= ub) continue;
           for (const std::int32_t j : *s.front) {
             const Label& l = prev.labels[static_cast<std::size_t>(j)];
             const double tt = l.t + s.dt + tb;
@@ -471,8 +495,10 @@ class Solver {
           }
         }
         close_cell(cur, i, b);
-        if (created - created_before > budget) {  // give up: not exhaustive, keep the incumbent
-          thinned = true;
+        // Give up (not exhaustive, keep the incumbent) past the budget of stored labels, or of
+        // 10x as many candidates (bounds the time of the O(K^2)-per-cell matrix case).
+        if (stored > budget || (created - created_before) / 10 > budget) {
+          thinned = aborted = true;
           return;
         }
       }

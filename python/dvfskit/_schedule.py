@@ -55,10 +55,11 @@ class BlockTables:
 
     def __repr__(self) -> str:
         f = np.unique(self.configs["f_mhz"])
-        m = np.unique(self.configs["m_mhz"])
+        m = np.unique(self.configs["m_mhz"].dropna())
+        memory = f" x {m.size} memory [{m.min():g}..{m.max():g} MHz]" if m.size else " (no memory table)"
         return (
             f"BlockTables(N={self.num_blocks} blocks, K={self.num_configs} configs = {f.size} compute "
-            f"[{f.min():g}..{f.max():g} MHz] x {m.size} memory [{m.min():g}..{m.max():g} MHz])"
+            f"[{f.min():g}..{f.max():g} MHz]{memory})"
         )
 
 

@@ -16,9 +16,10 @@
 //  2. Label-setting DP over (block, configuration) with Pareto fronts of (time, energy) labels,
 //     pruned by the deadline (time still needed to finish) and by the Lagrangian bound of the best
 //     lambda against the incumbent. Without thinning this proves optimality (lower bound = optimum).
-//     It runs twice: a heuristic pass keeping at most 32 labels per cell (a better incumbent), then,
-//     if that pass had to thin a front, an exhaustive pass within a label budget. When the budget
-//     runs out the best schedule found is returned with the Lagrangian bound as its certificate.
+//     It runs in passes keeping at most 1, then 8 labels per cell (the most promising by their
+//     Lagrangian bound: heuristics that tighten the incumbent), then an exhaustive pass; a pass that
+//     needed no thinning is exact and ends the search. Each pass stops at a label budget; then the
+//     best schedule found is returned with the Lagrangian bound as its certificate.
 //
 // Switching-cost structure and DP step cost per block (K configurations):
 //  - structured: cost(k, k') = any*[k != k'] + compute*[f(k) != f(k')] + memory*[m(k) != m(k')]
@@ -63,8 +64,8 @@ struct ScheduleOptions {
   // Pareto labels kept per (block, configuration) in the exact pass; larger fronts are thinned
   // (evenly spaced labels kept) and the result loses its optimality proof.
   std::size_t max_labels_per_cell = 4096;
-  // Labels the exact pass may create before it gives up (bounds time and memory; about 0.2 s per
-  // million on one core). The first, heuristic pass keeps at most 32 labels per cell.
+  // Labels a pass may keep before it gives up (bounds memory and time; about 0.1-0.2 s per
+  // million on one core); a pass also gives up after 10x as many candidate labels.
   std::size_t label_budget = 3000000;
   int max_lagrange_iterations = 200;
 };
