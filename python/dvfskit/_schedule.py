@@ -247,8 +247,7 @@ class _Problem:
                 pairs = pd.MultiIndex.from_arrays([self.fg, self.mg])
                 if pairs.has_duplicates:
                     raise ValueError("configs: separate compute/memory switching costs need distinct (f, m) labels")
-            self.ts_matrix = _structured_matrix(ts[1], self.fg, self.mg, self.k)
-            self.es_matrix = _structured_matrix(es[1], self.fg, self.mg, self.k)
+            self.ts_matrix = self.es_matrix = None  # O(K) storage: costs from the parts
         else:
             self.matrix = True
             self.ts_matrix = ts[1] if ts[0] == "matrix" else _structured_matrix(ts[1], self.fg, self.mg, self.k)
@@ -277,12 +276,23 @@ class _Problem:
             f"got {initial_config!r}"
         )
 
+    def switch(self, a: np.ndarray, b: np.ndarray, *, time: bool) -> np.ndarray:
+        """Switching time (ms) or energy (J) from configurations ``a`` to ``b`` (elementwise)."""
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        if self.matrix:
+            return np.array((self.ts_matrix if time else self.es_matrix)[a, b], dtype=float)
+        any_, compute, memory = self.ts_parts if time else self.es_parts
+        out = any_ * (a != b)
+        if self.fg is not None and self.mg is not None:
+            out = out + compute * (self.fg[a] != self.fg[b]) + memory * (self.mg[a] != self.mg[b])
+        return np.asarray(out, dtype=float)
+
     # Path quantities -----------------------------------------------------------------------
     def steps(self, configs: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Switching time and energy paid before each block (from the previous block / initial)."""
         prev = np.concatenate([[self.initial if self.initial is not None else configs[0]], configs[:-1]])
-        st = self.ts_matrix[prev, configs].copy()
-        se = self.es_matrix[prev, configs].copy()
+        st = self.switch(prev, configs, time=True)
+        se = self.switch(prev, configs, time=False)
         if self.initial is None:
             st[0] = se[0] = 0.0
         return st, se
@@ -316,8 +326,10 @@ class _Problem:
         lat = self.t.sum(axis=0)
         en = self.e.sum(axis=0)
         if self.initial is not None:
-            lat = lat + self.ts_matrix[self.initial]
-            en = en + self.es_matrix[self.initial]
+            every = np.arange(self.k)
+            start = np.full(self.k, self.initial)
+            lat = lat + self.switch(start, every, time=True)
+            en = en + self.switch(start, every, time=False)
         block_t = self.t.sum(axis=0)
         en = en + self.idle * (np.maximum(self.deadline, lat) - block_t) / 1000.0
         return lat, en
