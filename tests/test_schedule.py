@@ -363,3 +363,23 @@ def test_large_instance_is_interactive():
         elapsed = time.perf_counter() - t0
         assert s.feasible and s.gap_rel <= 0.01
         assert elapsed < 5.0  # about 1 s or less on one core; generous for CI
+
+
+def test_certificate_holds_when_the_label_budget_runs_out():
+    """With no room for labels the result is the best Lagrangian path: still feasible, and the
+    certified interval [lower_bound_j, energy_j] must contain the true optimum."""
+    exhausted = 0
+    for case, rng, n, nf, nm in brute_cases():
+        if case >= 60:
+            break
+        tb = dvfs_tables(rng, n, nf, nm, noise=0.3)
+        tsm, esm = switch_matrix(tb.configs, any_=0.6), switch_matrix(tb.configs, any_=0.003)
+        _, fastest = brute_force(tb.latency_ms, tb.energy_j, 1e9, tsm, esm)
+        deadline = fastest * rng.uniform(1.0, 1.5)
+        best, _ = brute_force(tb.latency_ms, tb.energy_j, deadline, tsm, esm)
+        s = tb.schedule(deadline, switch_time_ms=0.6, switch_energy_j=0.003, label_budget=0, max_labels_per_cell=1)
+        assert s.feasible
+        assert s.lower_bound_j <= best + 1e-12 <= s.energy_j + 2e-12
+        assert s.gap_j == pytest.approx(s.energy_j - s.lower_bound_j)
+        exhausted += s.solver["budget_exhausted"]
+    assert exhausted > 0
