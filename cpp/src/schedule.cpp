@@ -206,8 +206,7 @@ class Solver {
       r.proven_optimal = true;
       return r;
     }
-    // Label-setting: a cheap pass with small fronts first (a better incumbent prunes more), then
-    // the full pass; a pass without thinning is exact.
+    // Label-setting DP, pruned by the time still needed and by Lagrangian bounds.
     const std::vector<double> rest_t = cost_to_go(0.0, 1.0);
     // Cost-to-go for the best few multipliers: a label is pruned when any of them proves that
     // no completion within the deadline beats the incumbent.

@@ -666,11 +666,12 @@ class Schedule:
             f"  energy {self.energy_j:.6g} J"
             + (f" (lower bound {self.lower_bound_j:.6g} J)" if self.feasible else "")
             + f", latency {self.latency_ms:.6g} ms of {self.deadline_ms:.6g} ms (slack {self.slack_ms:.4g} ms),"
-            f" {self.num_switches} switches"
+            f" {self.num_switches} switch{'' if self.num_switches == 1 else 'es'}"
         )
         if not self.feasible:
             lines.append(f"  smallest reachable latency {self.min_latency_ms:.6g} ms")
-        unit = "f/m MHz" if self._problem.labels is not None else "config index"
+        labels = self._problem.labels
+        unit = "config index" if labels is None else ("f MHz" if labels["m_mhz"].isna().all() else "f/m MHz")
         lines.append(f"  configs ({unit}): {self._config_text()}")
         for name, row in self.baselines.iterrows():
             saving = f", saving {row['saving_pct']:.3g} %" if math.isfinite(row["saving_pct"]) else ""
