@@ -383,3 +383,21 @@ def test_certificate_holds_when_the_label_budget_runs_out():
         assert s.gap_j == pytest.approx(s.energy_j - s.lower_bound_j)
         exhausted += s.solver["budget_exhausted"]
     assert exhausted > 0
+
+
+def test_concurrent_calls_agree():
+    """The C++ solve releases the GIL and shares no state: threads give identical results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(10)
+    tb = dvfs_tables(rng, 60, 6, 4)
+    fast = tb.schedule(1e9, switch_time_ms=0.5).min_latency_ms
+    deadlines = [fast * f for f in np.linspace(1.0, 1.6, 8)]
+
+    def run(d):
+        return tb.schedule(d, switch_time_ms={"compute": 0.5, "memory": 0.3}, switch_energy_j=0.002).energy_j
+
+    serial = [run(d) for d in deadlines]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(run, deadlines))
+    assert parallel == serial
