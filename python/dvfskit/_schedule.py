@@ -352,6 +352,8 @@ class _Problem:
             energy = float(en[k])
             ok_both = feasible and schedule_energy is not None and math.isfinite(schedule_energy)
             saving = energy - schedule_energy if ok_both else math.nan
+            if ok_both and abs(saving) <= 1e-12 * max(abs(energy), 1.0):
+                saving = 0.0  # the same energy up to rounding (summation order)
             rows.append(
                 {
                     "baseline": name,
