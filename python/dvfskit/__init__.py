@@ -12,11 +12,13 @@ from ._fit import FitResult, fit, starting_values
 from ._fit_table import FitTable
 from ._measurements import read_measurements
 from ._model import Model
+from ._schedule import BlockTables, Schedule, block_tables, schedule, schedule_baselines
 from ._solve import Channel, Device, Problem, Server, Solution, baselines, solve
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BlockTables",
     "Channel",
     "Device",
     "ExpressionError",
@@ -24,14 +26,18 @@ __all__ = [
     "FitTable",
     "Model",
     "Problem",
+    "Schedule",
     "Server",
     "Solution",
     "baselines",
+    "block_tables",
     "compare",
     "datasets",
     "fit",
     "models",
     "read_measurements",
+    "schedule",
+    "schedule_baselines",
     "solve",
     "starting_values",
     "__version__",

@@ -1,0 +1,236 @@
+"""
+dvfskit C++ core: expression models, least-squares fitting (Ceres), solvers.
+"""
+from __future__ import annotations
+import collections.abc
+import numpy
+import numpy.typing
+import typing
+__all__: list[str] = ['Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'solve_model', 'solve_table']
+class ExpressionError(ValueError):
+    pass
+class ParameterSpec:
+    """
+    Names, initial values, bounds and fixed flags.
+    """
+    def __init__(self, names: collections.abc.Sequence[str], initial: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], lower: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], upper: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], fixed: collections.abc.Sequence[bool]) -> None:
+        ...
+    @property
+    def fixed(self) -> list[bool]:
+        ...
+    @property
+    def initial(self) -> list[float]:
+        ...
+    @property
+    def lower(self) -> list[float]:
+        ...
+    @property
+    def names(self) -> list[str]:
+        ...
+    @property
+    def upper(self) -> list[float]:
+        ...
+class FitOptions:
+    """
+    Solver settings for one fit.
+    """
+    def __init__(self, loss: str = 'linear', loss_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, max_iterations: typing.SupportsInt | typing.SupportsIndex = 1000, ftol: typing.SupportsFloat | typing.SupportsIndex = 1e-15, gtol: typing.SupportsFloat | typing.SupportsIndex = 1e-15, xtol: typing.SupportsFloat | typing.SupportsIndex = 1e-15, starts: typing.SupportsInt | typing.SupportsIndex = 1, seed: typing.SupportsInt | typing.SupportsIndex = 0, retries: typing.SupportsInt | typing.SupportsIndex = 8) -> None:
+        ...
+    @property
+    def loss_scale(self) -> float:
+        ...
+    @property
+    def max_iterations(self) -> int:
+        ...
+    @property
+    def retries(self) -> int:
+        ...
+    @property
+    def starts(self) -> int:
+        ...
+class GridGuess:
+    """
+    Starting values: a grid over `searched` parameters, `linear` ones by bounded least squares.
+    """
+    def __init__(self, linear: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], searched: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], grids: collections.abc.Sequence[collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]]) -> None:
+        ...
+    @property
+    def grids(self) -> list[list[float]]:
+        ...
+    @property
+    def linear(self) -> list[int]:
+        ...
+    @property
+    def searched(self) -> list[int]:
+        ...
+class Expression:
+    """
+    A parsed model expression over named inputs and parameters.
+    """
+    def __init__(self, text: str, inputs: collections.abc.Sequence[str], parameters: collections.abc.Sequence[str] | None = None) -> None:
+        ...
+    def evaluate(self, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], params: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Values at every point (one array per input).
+        """
+    def jacobian(self, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], params: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        d value / d parameter at every point, shape (n, P).
+        """
+    @property
+    def inputs(self) -> list[str]:
+        ...
+    @property
+    def parameters(self) -> list[str]:
+        ...
+    @property
+    def text(self) -> str:
+        ...
+class Scenario:
+    """
+    Radio/time parameters of one solve (ms, Hz, W/Hz, W).
+    """
+    def __init__(self, deadline_ms: typing.SupportsFloat | typing.SupportsIndex, bandwidth_hz: typing.SupportsFloat | typing.SupportsIndex, gain: typing.SupportsFloat | typing.SupportsIndex, noise_w_per_hz: typing.SupportsFloat | typing.SupportsIndex, p_max_w: typing.SupportsFloat | typing.SupportsIndex, p_circuit_w: typing.SupportsFloat | typing.SupportsIndex = 0.0, idle_power_w: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
+        ...
+    @property
+    def bandwidth_hz(self) -> float:
+        ...
+    @property
+    def deadline_ms(self) -> float:
+        ...
+    @property
+    def gain(self) -> float:
+        ...
+    @property
+    def idle_power_w(self) -> float:
+        ...
+    @property
+    def noise_w_per_hz(self) -> float:
+        ...
+    @property
+    def p_circuit_w(self) -> float:
+        ...
+    @property
+    def p_max_w(self) -> float:
+        ...
+class TableProblem:
+    """
+    Measured per-block tables, precomputed into cumulative local time/energy and per-split Pareto fronts. Immutable.
+    """
+    def __init__(self, block_latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], block_power_w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], compute_freqs_mhz: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], mem_freqs_mhz: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], out_bits: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], server_latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+    def front_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def local_energy_mj(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Cumulative local energy (L + 1, nF, nM), mJ.
+        """
+    def local_time_ms(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Cumulative local time (L + 1, nF, nM), ms.
+        """
+    @property
+    def num_blocks(self) -> int:
+        ...
+    @property
+    def num_compute(self) -> int:
+        ...
+    @property
+    def num_mem(self) -> int:
+        ...
+class OffloadSolution:
+    @property
+    def compute_freq_mhz(self) -> float:
+        ...
+    @property
+    def compute_index(self) -> int:
+        ...
+    @property
+    def energy_compute_j(self) -> float:
+        ...
+    @property
+    def energy_idle_j(self) -> float:
+        ...
+    @property
+    def energy_j(self) -> float:
+        ...
+    @property
+    def energy_transmit_j(self) -> float:
+        ...
+    @property
+    def evaluated(self) -> int:
+        ...
+    @property
+    def feasible(self) -> bool:
+        ...
+    @property
+    def latency_local_ms(self) -> float:
+        ...
+    @property
+    def latency_ms(self) -> float:
+        ...
+    @property
+    def latency_server_ms(self) -> float:
+        ...
+    @property
+    def latency_transmit_ms(self) -> float:
+        ...
+    @property
+    def mem_freq_mhz(self) -> float:
+        ...
+    @property
+    def mem_index(self) -> int:
+        ...
+    @property
+    def min_latency_ms(self) -> float:
+        ...
+    @property
+    def objective_value(self) -> float:
+        ...
+    @property
+    def offload_fraction(self) -> float:
+        ...
+    @property
+    def reason(self) -> str:
+        ...
+    @property
+    def split(self) -> int:
+        ...
+    @property
+    def tx_power_w(self) -> float:
+        ...
+class ModelProblem:
+    """
+    Per-block latency/power expressions in (f, m) with per-block coefficients, continuous frequency ranges, optional partial offloading. Immutable.
+    """
+    def __init__(self, latency_ms: Expression, power_w: Expression, coefficients: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], compute_freq_range_mhz: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex], mem_freq_range_mhz: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex], out_bits: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], server_latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], partial_offloading: bool = True) -> None:
+        ...
+    def block(self, arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: typing.SupportsFloat | typing.SupportsIndex) -> tuple[float, float]:
+        ...
+    @property
+    def num_blocks(self) -> int:
+        ...
+def evaluate_table(problem: TableProblem, scenario: Scenario, split: typing.SupportsInt | typing.SupportsIndex, compute_index: typing.SupportsInt | typing.SupportsIndex, mem_index: typing.SupportsInt | typing.SupportsIndex, tx_power_w: typing.SupportsFloat | typing.SupportsIndex) -> OffloadSolution:
+    ...
+def fit_callable(function: collections.abc.Callable, y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, spec: ParameterSpec, options: FitOptions, guess: GridGuess | None = None) -> dict:
+    """
+    Least-squares fit of a Python callable f(params) -> predictions (numeric derivatives).
+    """
+def fit_expression(expression: Expression, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, spec: ParameterSpec, options: FitOptions, guess: GridGuess | None = None) -> dict:
+    """
+    Least-squares fit of an expression model; returns a dict of results.
+    """
+def fit_expression_groups(expression: Expression, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offsets: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], specs: collections.abc.Sequence[ParameterSpec], options: FitOptions, guess: GridGuess | None = None, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+    """
+    Fits every group of rows [offsets[g], offsets[g+1]) on a thread pool; returns stacked arrays.
+    """
+def grid_guess(expression: Expression, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, spec: ParameterSpec, guess: GridGuess) -> list[float]:
+    """
+    Starting values of an expression model from its grid guess.
+    """
+def solve_model(problem: ModelProblem, scenario: Scenario, kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, starts: typing.SupportsInt | typing.SupportsIndex = 12, max_evaluations: typing.SupportsInt | typing.SupportsIndex = 400) -> OffloadSolution:
+    ...
+def solve_table(problem: TableProblem, scenario: Scenario, kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, split: typing.SupportsInt | typing.SupportsIndex = -1, compute_index: typing.SupportsInt | typing.SupportsIndex = -1, mem_index: typing.SupportsInt | typing.SupportsIndex = -1, fixed_max_power: bool = False) -> OffloadSolution:
+    """
+    Exact solve; kind 0 energy, 1 latency, 2 weighted (energy_j + weight * latency_s), 3 energy-delay.
+    """
