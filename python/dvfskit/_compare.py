@@ -18,7 +18,7 @@ def _held_out_mape(model: Model, train: pd.DataFrame, test: pd.DataFrame, y: str
     """MAPE (percent) per group on ``test`` of the model fitted per group on ``train``; NaN for a
     group absent from ``train`` or whose fit failed."""
     table = fit(model, train, y, by=by, **fit_kwargs)
-    ok = {key for key, good in zip(table, table.success) if good}
+    ok = {key for key, good in zip(list(table), table.success.tolist()) if good}
     known = pd.Series([(k[0] if len(by) == 1 else tuple(k)) in ok
                        for k in test[by].itertuples(index=False, name=None)], index=test.index)
     test = test[known.to_numpy()]

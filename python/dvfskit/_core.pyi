@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'solve_model', 'solve_table']
+__all__: list[str] = ['Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'solve_model', 'solve_schedule', 'solve_table']
 class ExpressionError(ValueError):
     pass
 class ParameterSpec:
@@ -230,6 +230,10 @@ def grid_guess(expression: Expression, columns: collections.abc.Sequence[typing.
     """
 def solve_model(problem: ModelProblem, scenario: Scenario, kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, starts: typing.SupportsInt | typing.SupportsIndex = 12, max_evaluations: typing.SupportsInt | typing.SupportsIndex = 400) -> OffloadSolution:
     ...
+def solve_schedule(latency: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], energy: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], deadline: typing.SupportsFloat | typing.SupportsIndex, switch_time: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], switch_energy: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], compute_group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None = None, memory_group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None = None, switch_time_matrix: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, switch_energy_matrix: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, initial_config: typing.SupportsInt | typing.SupportsIndex | None = None, max_labels_per_cell: typing.SupportsInt | typing.SupportsIndex = 4096, label_budget: typing.SupportsInt | typing.SupportsIndex = 3000000) -> dict:
+    """
+    Energy-optimal per-block schedule under a deadline (ms, J); returns a dict. switch_time/switch_energy are (any, compute, memory) components.
+    """
 def solve_table(problem: TableProblem, scenario: Scenario, kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, split: typing.SupportsInt | typing.SupportsIndex = -1, compute_index: typing.SupportsInt | typing.SupportsIndex = -1, mem_index: typing.SupportsInt | typing.SupportsIndex = -1, fixed_max_power: bool = False) -> OffloadSolution:
     """
     Exact solve; kind 0 energy, 1 latency, 2 weighted (energy_j + weight * latency_s), 3 energy-delay.

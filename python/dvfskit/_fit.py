@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, overload, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -105,7 +105,7 @@ def starting_values(
     if grid is not None:
         if not model.is_expression:
             raise ValueError("starting_values with a linear/grid guess needs an expression model")
-        initial = _core.grid_guess(model._expression, list(columns), y_values, w, spec, grid)
+        initial = _core.grid_guess(model.expression, list(columns), y_values, w, spec, grid)
     return dict(zip(model.parameters, map(float, initial)))
 
 
@@ -135,6 +135,50 @@ def _inside(value: float, lo: float, hi: float) -> float:
     if value <= lo:
         return lo + max(abs(lo) * 0.1, 1.0)
     return hi - max(abs(hi) * 0.1, 1.0)
+
+
+@overload
+def fit(
+    model: Union[Model, str],
+    data: Any,
+    y: Union[str, Sequence[float], np.ndarray],
+    *,
+    p0: Optional[ParamValues] = None,
+    bounds: Optional[Mapping[str, Bounds]] = None,
+    fixed: Optional[Union[Mapping[str, float], Sequence[str]]] = None,
+    loss: str = "linear",
+    loss_scale: float = 1.0,
+    weights: Union[None, str, Sequence[float], np.ndarray] = None,
+    starts: int = 1,
+    retries: int = 8,
+    max_iterations: int = 1000,
+    tolerance: float = 1e-15,
+    seed: int = 0,
+    by: None = None,
+    threads: int = 0,
+) -> "FitResult": ...
+
+
+@overload
+def fit(
+    model: Union[Model, str],
+    data: Any,
+    y: Union[str, Sequence[float], np.ndarray],
+    *,
+    p0: Optional[ParamValues] = None,
+    bounds: Optional[Mapping[str, Bounds]] = None,
+    fixed: Optional[Union[Mapping[str, float], Sequence[str]]] = None,
+    loss: str = "linear",
+    loss_scale: float = 1.0,
+    weights: Union[None, str, Sequence[float], np.ndarray] = None,
+    starts: int = 1,
+    retries: int = 8,
+    max_iterations: int = 1000,
+    tolerance: float = 1e-15,
+    seed: int = 0,
+    by: Union[str, Sequence[str]],
+    threads: int = 0,
+) -> "FitTable": ...
 
 
 def fit(
@@ -213,7 +257,7 @@ def fit(
                            p0, bounds, fixed, options, threads)
     spec, grid = resolve_parameters(model, columns, y_values, p0, bounds, fixed)
     if model.is_expression:
-        raw = _core.fit_expression(model._expression, list(columns), y_values, w, spec, options, grid)
+        raw = _core.fit_expression(model.expression, list(columns), y_values, w, spec, options, grid)
     else:
         assert model._callable is not None
         func = model._callable
@@ -252,7 +296,7 @@ def _fit_groups(
         specs = [spec] * len(groups)
     fixed_names = [n for n, f in zip(model.parameters, spec.fixed) if f]
     if model.is_expression:
-        raw = _core.fit_expression_groups(model._expression, list(columns), y, weights, offsets.tolist(), specs,
+        raw = _core.fit_expression_groups(model.expression, list(columns), y, weights, offsets.tolist(), specs,
                                           options, grid, int(threads))
     else:  # a Python callable holds the GIL: fit the groups one after the other
         func = model._callable
@@ -432,6 +476,19 @@ class FitResult:
             y=np.asarray(d["y"], dtype=float),
             prediction=np.array(d["prediction"], dtype=float),
         )
+
+    def summary(self) -> Dict[str, Any]:
+        """One flat record: parameters, ``stderr_<name>``, statistics, n, dof, success, message
+        (the row a :class:`FitTable` holds for a group)."""
+        return {
+            **self.params,
+            **{f"stderr_{k}": v for k, v in self.stderr.items()},
+            **{k: getattr(self, k) for k in self._STAT_FIELDS},
+            "n": self.n,
+            "dof": self.dof,
+            "success": self.success,
+            "message": self.message,
+        }
 
     def parameter_table(self) -> pd.DataFrame:
         """One row per parameter: value, stderr, relative stderr (%), unit, status."""

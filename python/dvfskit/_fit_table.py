@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
 
 from ._data import json_list
 from ._model import Model
+
+if TYPE_CHECKING:
+    from ._fit import FitResult
 
 STAT_FIELDS = ("rss", "rmse", "r2", "mape", "aic", "bic")
 Key = Union[Any, Tuple[Any, ...]]
@@ -75,6 +78,7 @@ class FitTable:
         return len(self.keys)
 
     def __iter__(self) -> Iterator[Key]:
+        """The group keys, in table order."""
         return iter(self._index)
 
     def group_index(self, key: Key) -> int:

@@ -80,7 +80,7 @@ class Model:
             self._callable = expr
             self.expr = expr
             self.parameters = tuple(parameters) if parameters is not None else _callable_parameters(expr, self.inputs)
-            self.name = name or getattr(expr, "__name__", "callable")
+            self.name = name or str(getattr(expr, "__name__", "callable"))
         else:
             raise TypeError(f"a model is an expression string or a callable, not {type(expr).__name__}")
         if not self.parameters:
@@ -107,6 +107,13 @@ class Model:
         linear = [index[p] for p in self.linear if p not in exclude]
         searched = [p for p in self.grid if p not in exclude]
         return _core.GridGuess(linear, [index[p] for p in searched], [list(self.grid[p]) for p in searched])
+
+    @property
+    def expression(self) -> _core.Expression:
+        """The compiled C++ expression (only for expression models)."""
+        if self._expression is None:
+            raise TypeError(f"model {self.name!r} is a Python callable, not an expression")
+        return self._expression
 
     @property
     def is_expression(self) -> bool:

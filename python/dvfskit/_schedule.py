@@ -204,6 +204,17 @@ def _structured_matrix(parts: Tuple[float, float, float], fg: Optional[np.ndarra
 class _Problem:
     """Validated, normalised inputs shared by the schedule and its baselines."""
 
+    labels: Optional[pd.DataFrame]
+    fg: Optional[np.ndarray]
+    mg: Optional[np.ndarray]
+    matrix: bool
+    ts_parts: Any
+    es_parts: Any
+    ts_matrix: Optional[np.ndarray]
+    es_matrix: Optional[np.ndarray]
+    initial: Optional[int]
+    idle: float
+
     def __init__(
         self,
         block_latency_ms: Any,
@@ -280,7 +291,9 @@ class _Problem:
         """Switching time (ms) or energy (J) from configurations ``a`` to ``b`` (elementwise)."""
         a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
         if self.matrix:
-            return np.array((self.ts_matrix if time else self.es_matrix)[a, b], dtype=float)
+            matrix = self.ts_matrix if time else self.es_matrix
+            assert matrix is not None
+            return np.array(matrix[a, b], dtype=float)
         any_, compute, memory = self.ts_parts if time else self.es_parts
         out = any_ * (a != b)
         if self.fg is not None and self.mg is not None:
@@ -351,7 +364,7 @@ class _Problem:
             feasible = bool(ok[k])
             energy = float(en[k])
             ok_both = feasible and schedule_energy is not None and math.isfinite(schedule_energy)
-            saving = energy - schedule_energy if ok_both else math.nan
+            saving = energy - schedule_energy if ok_both and schedule_energy is not None else math.nan
             if ok_both and abs(saving) <= 1e-12 * max(abs(energy), 1.0):
                 saving = 0.0  # the same energy up to rounding (summation order)
             rows.append(

@@ -58,6 +58,22 @@ class Problem:
     :func:`solve` only enumerates a few candidates.
     """
 
+    # set by the constructors (from_tables: the tables; from_models: device, channel, server)
+    block_latency_ms: np.ndarray
+    block_power_w: np.ndarray
+    compute_freqs_mhz: np.ndarray
+    mem_freqs_mhz: np.ndarray
+    out_bits: np.ndarray
+    server_latency_ms: np.ndarray
+    device: "Device"
+    channel: "Channel"
+    server: "Server"
+    assumptions: Any
+    _tables: Optional[Any]
+    _model: Optional[Any]
+    _starts: int
+    _scenario: Any
+
     def __init__(self) -> None:  # pragma: no cover - use the constructors
         raise TypeError("use dvfskit.Problem.from_tables(...)")
 
@@ -316,7 +332,7 @@ def _parse_objective(objective: ObjectiveSpec, weight: Optional[float]) -> Tuple
             raise ValueError(f"objective tuple must be ('weighted', w), got {objective!r}")
         if weight is not None:
             raise ValueError("give the weight either in the objective tuple or as weight=, not both")
-        objective, weight = "weighted", objective[1]
+        objective, weight = "weighted", float(objective[1])
     kind = _KINDS.get(objective) if isinstance(objective, str) else None
     if kind is None:
         raise ValueError(f"objective must be one of 'energy', 'latency', ('weighted', w), 'edp'; got {objective!r}")
@@ -355,6 +371,7 @@ def solve(problem: Problem, objective: ObjectiveSpec = "energy", *, weight: Opti
     tables = problem._tables
     if tables is not None:
         return Solution(_core.solve_table(tables, problem._scenario, kind, w), _KIND_NAMES[kind], w)
+    assert problem._model is not None
     return Solution(_core.solve_model(problem._model, problem._scenario, kind, w, problem._starts), _KIND_NAMES[kind], w)
 
 

@@ -72,9 +72,11 @@ def cmd_fit(args: argparse.Namespace) -> None:
     df = _load(args)
     frames = []
     for name in _names(args.model) or ["gpu_dvfs"]:
-        by = _names(args.by) or None
-        result = fit(name, df, args.y, by=by, loss=args.loss, max_iterations=args.max_iterations)
-        table = result.to_dataframe() if by else pd.DataFrame([{**result.params, **{f"stderr_{k}": v for k, v in result.stderr.items()}, "rss": result.rss, "rmse": result.rmse, "r2": result.r2, "mape": result.mape, "aic": result.aic, "bic": result.bic, "n": result.n, "success": result.success, "message": result.message}])
+        by = _names(args.by)
+        if by:
+            table = fit(name, df, args.y, by=by, loss=args.loss, max_iterations=args.max_iterations).to_dataframe()
+        else:
+            table = pd.DataFrame([fit(name, df, args.y, loss=args.loss, max_iterations=args.max_iterations).summary()])
         table.insert(0, "model", name)
         frames.append(table)
     _emit(pd.concat(frames, ignore_index=True), args)

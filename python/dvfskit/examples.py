@@ -70,7 +70,7 @@ def tx2_offloading_problem(
     settings = {**DEFAULT_CHANNEL, **channel}
     problem = Problem.from_tables(block_latency, block_power, fq, mq, out_bits, server,
                                   deadline_ms=deadline_ms, idle_power_w=idle_power_w, **settings)
-    problem.assumptions = pd.Series({  # type: ignore[attr-defined]
+    problem.assumptions = pd.Series({
         "block latency": "whole-model latency spread by multiply-accumulate share (workloads.xception)",
         "block power": "whole-model average power at each (f, m); the file's power taken as mW",
         "server": f"{server_speedup:g}x faster than the TX2 at its fastest setting",

@@ -37,7 +37,7 @@ M = "mem_freq_mhz"
 INF = math.inf
 
 
-def _interior(guess: Callable[[Mapping[str, np.ndarray], np.ndarray], Dict[str, float]],
+def _interior(guess: Callable[[Mapping[str, np.ndarray], np.ndarray], Mapping[str, float]],
               bounds: Mapping[str, Tuple[float, float]], units: Mapping[str, str]
               ) -> Callable[[Mapping[str, np.ndarray], np.ndarray], Dict[str, float]]:
     """Wrap a guess so that its values lie strictly inside the bounds (the solver would otherwise
