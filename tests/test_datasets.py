@@ -63,7 +63,9 @@ def test_data_dir_prefers_installed_package(tmp_path, monkeypatch):
     assert (datasets.data_dir("a100-stages") / "SOURCES.md").is_file()
     installed = tmp_path / "pkg" / "data"
     (installed / "a100-stages").mkdir(parents=True)
-    source_tree = datasets._CANDIDATES[1]
+    source_tree = tmp_path / "source" / "data"
+    (source_tree / "a100-stages").mkdir(parents=True)
+    (source_tree / "tx2-xception").mkdir(parents=True)
     monkeypatch.setattr(datasets, "_CANDIDATES", (installed, source_tree))
     assert datasets.data_dir("a100-stages") == installed / "a100-stages"
     assert datasets.data_dir("tx2-xception") == source_tree / "tx2-xception"  # falls back

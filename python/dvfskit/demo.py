@@ -81,12 +81,12 @@ def run(out: Path) -> List[Path]:
     fastest = float(tables.latency_ms.sum(axis=0).min())
     sched_rows = []
     for factor in (1.0, 1.05, 1.2, 1.5):
-        s = tables.schedule(fastest * factor, idle_power_w=60.0)
-        b = s.baselines
-        sched_rows.append({"deadline_ms": fastest * factor, "energy_j": s.energy_j, "switches": s.num_switches,
+        plan = tables.schedule(fastest * factor, idle_power_w=60.0)
+        b = plan.baselines
+        sched_rows.append({"deadline_ms": fastest * factor, "energy_j": plan.energy_j, "switches": plan.num_switches,
                            "saving_vs_uniform_pct": b.loc["uniform", "saving_pct"],
                            "saving_vs_race_to_idle_pct": b.loc["race_to_idle", "saving_pct"],
-                           "certified_gap_pct": 100 * s.gap_rel})
+                           "certified_gap_pct": 100 * plan.gap_rel})
     _print(pd.DataFrame(sched_rows))
     print("(idle power 60 W is an assumption; switching assumed free here)")
 
@@ -115,10 +115,10 @@ def run(out: Path) -> List[Path]:
     twin.set_ylabel("split point (blocks run locally)")
     ax.legend(loc="upper right", fontsize=8)
     ax = axes[2]
-    s = tables.schedule(fastest * 1.2, idle_power_w=60.0)
-    steps = s.to_dataframe()
+    plan = tables.schedule(fastest * 1.2, idle_power_w=60.0)
+    steps = plan.to_dataframe()
     ax.barh(steps["block"] if "block" in steps else np.arange(len(steps)), steps["end_ms"] - steps["start_ms"],
-            left=steps["start_ms"], color=[plt.cm.viridis((f - 855) / (1410 - 855)) for f in s.f_mhz])
+            left=steps["start_ms"], color=[plt.cm.viridis((f - 855) / (1410 - 855)) for f in plan.f_mhz])
     ax.axvline(fastest * 1.2, color="k", ls="--", label="deadline")
     ax.set(xlabel="time (ms)", ylabel="stage", title="A100 GPT-3 forward: per-stage SM frequency")
     ax.legend(fontsize=8)
