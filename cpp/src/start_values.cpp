@@ -14,11 +14,17 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// min || A x - b || subject to lower <= x <= upper, for a handful of columns: every combination
-// of free / at-lower / at-upper is tried (3^k), the best feasible one kept. Returns the rss.
+// min || A x - b || subject to lower <= x <= upper, for a handful of columns: the unconstrained
+// solution when feasible, else every combination of free / at-lower / at-upper (3^k), the best
+// feasible one kept. Returns the rss (infinity when no combination is feasible).
 double bounded_least_squares(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, const std::vector<double>& lower,
                              const std::vector<double>& upper, Eigen::VectorXd& x) {
   const int k = static_cast<int>(A.cols());
+  // The unconstrained solution, when it lies within the bounds, is the bounded optimum (convex).
+  x = A.colPivHouseholderQr().solve(b);
+  bool inside = x.allFinite();
+  for (int j = 0; j < k && inside; ++j) inside = x(j) >= lower[j] && x(j) <= upper[j];
+  if (inside) return (A * x - b).squaredNorm();
   int combinations = 1;
   for (int j = 0; j < k; ++j) combinations *= 3;
   double best = kInf;
