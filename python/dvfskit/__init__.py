@@ -13,6 +13,7 @@ from ._fit_table import FitTable
 from ._measurements import read_measurements
 from ._model import Model
 from ._solve import Channel, Device, Problem, Server, Solution, baselines, solve
+from ._sweep import sweep
 
 __version__ = "0.1.0"
 
@@ -34,5 +35,6 @@ __all__ = [
     "read_measurements",
     "solve",
     "starting_values",
+    "sweep",
     "__version__",
 ]
