@@ -105,7 +105,7 @@ def main() -> None:
     sub = table.iloc[:k]
     os.environ["PYTHONPATH"] = str(Path(dvfskit.__file__).resolve().parent.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")
     (cluster, client), dt_start = timed(lambda: (lambda c: (c, Client(c)))(
-        LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)))
+        LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0")))
     try:
         local, dt_local = timed(lambda: dvfskit.sweep(pr, table=sub, baselines=False, progress=False, threads=args.threads))
         dvfskit.sweep(pr, table=sub.iloc[:1000], baselines=False, backend="dask", client=client, progress=False)

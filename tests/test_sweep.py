@@ -222,7 +222,7 @@ def dask_client():
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = python_dir + (os.pathsep + old if old else "")  # spawned workers import dvfskit
     try:
-        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0")
         client = distributed.Client(cluster)
     finally:
         if old is None:
@@ -259,3 +259,25 @@ def test_dask_interrupt_and_parquet(problem, dask_client, tmp_path):
     path = dvfskit.sweep(problem, GRID, backend="dask", client=dask_client, chunk_size=4, progress=False,
                          out=tmp_path / "d.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(path), ref, check_exact=True)
+
+
+def test_grouped_fit_on_dask_equals_threads(dask_client):
+    from dvfskit import models
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for g in range(30):
+        f = np.sort(rng.uniform(100, 1400, rng.integers(8, 25)))
+        y = (rng.uniform(5, 50) * (f / 1000) ** -rng.uniform(0.5, 2.0) + 3.0) * (1 + 0.01 * rng.standard_normal(f.size))
+        rows.append(pd.DataFrame({"device": f"dev{g % 4}", "dnn": f"dnn{g}", "compute_freq_mhz": f, "latency_ms": y}))
+    df = pd.concat(rows, ignore_index=True).sample(frac=1.0, random_state=0).reset_index(drop=True)
+    ref = dvfskit.fit(models.gpu_dvfs, df, "latency_ms", by=["device", "dnn"])
+    got = dvfskit.fit(models.gpu_dvfs, df, df["latency_ms"].to_numpy(), by=["device", "dnn"], backend="dask",
+                      client=dask_client, chunk_size=7)
+    pd.testing.assert_frame_equal(got.to_dataframe(), ref.to_dataframe(), check_exact=True)
+    np.testing.assert_array_equal(got.prediction, ref.prediction)
+    np.testing.assert_array_equal(got.offsets, ref.offsets)
+    np.testing.assert_array_equal(got.predict(df), ref.predict(df))
+    assert got[("dev1", "dnn5")].params == ref[("dev1", "dnn5")].params
+    with pytest.raises(ValueError, match="by="):
+        dvfskit.fit(models.gpu_dvfs, df, "latency_ms", backend="dask", client=dask_client)

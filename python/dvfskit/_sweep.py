@@ -458,20 +458,25 @@ def _run_threads(plan: _Plan, part: Callable[[int, int], Any], bounds: List[Tupl
         yield plan.solve(part(a, b))
 
 
-def _run_dask(plan: _Plan, part: Callable[[int, int], Any], n: int, chunk_size: Optional[int], client: Any):
+def dask_client(client: Any) -> Tuple[Any, bool]:
+    """The ``dask.distributed.Client`` to use, and whether it was opened here (then close it):
+    ``client`` itself, a new Client for a scheduler address string, or the default client."""
     try:
         from dask.distributed import Client, default_client
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("backend='dask' needs dask[distributed]: pip install 'dask[distributed]'") from exc
-    own = False
     if client is None:
         try:
-            client = default_client()
+            return default_client(), False
         except ValueError:
             raise ValueError("backend='dask' needs client= (a dask.distributed.Client or a scheduler address)") from None
-    elif isinstance(client, str):
-        client = Client(client)
-        own = True
+    if isinstance(client, str):
+        return Client(client), True
+    return client, False
+
+
+def _run_dask(plan: _Plan, part: Callable[[int, int], Any], n: int, chunk_size: Optional[int], client: Any):
+    client, own = dask_client(client)
     futures: List[Any] = []
     try:
         slots = max(1, sum(client.nthreads().values()))
