@@ -281,3 +281,26 @@ def test_grouped_fit_on_dask_equals_threads(dask_client):
     assert got[("dev1", "dnn5")].params == ref[("dev1", "dnn5")].params
     with pytest.raises(ValueError, match="by="):
         dvfskit.fit(models.gpu_dvfs, df, "latency_ms", backend="dask", client=dask_client)
+
+
+def test_sigint_during_a_write_keeps_that_chunk(problem, tmp_path, monkeypatch):
+    import signal
+
+    from dvfskit import _sweep
+
+    real_write = _sweep._Sink.write
+    calls = []
+
+    def write_then_sigint(self, df):
+        calls.append(len(df))
+        if len(calls) == 3:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C in the middle of writing the third chunk
+        real_write(self, df)
+
+    monkeypatch.setattr(_sweep._Sink, "write", write_then_sigint)
+    ref = dvfskit.sweep(problem, GRID, progress=False)
+    calls.clear()
+    with pytest.warns(RuntimeWarning, match="interrupted: 12 of 30"):
+        path = dvfskit.sweep(problem, GRID, chunk_size=4, progress=False, out=tmp_path / "s.csv")
+    back = pd.read_csv(path)
+    pd.testing.assert_frame_equal(back, ref.iloc[:12], check_dtype=False, rtol=1e-15)

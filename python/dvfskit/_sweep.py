@@ -6,11 +6,14 @@ others, so the result is bit-identical whatever the backend, thread count or chu
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
+import threading
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -368,7 +371,8 @@ def sweep(
         on ``client``: a ``dask.distributed.Client``, a scheduler address string, or None for
         the current default client). Results are identical.
     chunk_size: scenarios per chunk (progress, interruption and writing happen per chunk;
-        default 65,536, or about 4 chunks per Dask worker thread up to 250,000).
+        default 65,536 (16,384 with baselines), or about 4 chunks per Dask worker thread up
+        to 250,000).
     threads: C++ threads per chunk (0 = all cores for ``"threads"``; 1 per task for ``"dask"``,
         whose parallelism comes from the workers' threads).
     progress: True shows a ``tqdm.auto`` bar when there is more than one chunk; a callable
@@ -431,7 +435,7 @@ def sweep(
     done, complete = 0, True
     try:
         if backend == "threads":
-            size = int(chunk_size) if chunk_size else 65536
+            size = int(chunk_size) if chunk_size else (16384 if names else 65536)  # ~0.1-1 s per chunk
             bounds = [(a, min(a + size, n)) for a in range(0, n, size)]
             run = _run_threads(plan, part, bounds)
         else:
@@ -505,14 +509,31 @@ def _dask_task(plan: _Plan, part: Any, threads: int) -> pd.DataFrame:
     return plan.solve(part, threads)
 
 
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block has finished, then raise KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: List[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
 def _consume(run: Any, sink: _Sink, n: int, progress: Union[bool, Callable[[int, int], None]]) -> Tuple[int, bool]:
     bar = None
     done = 0
     callback = progress if callable(progress) else None
     try:
         for df in run:
-            sink.write(df)
-            done += len(df)
+            with _sigint_deferred():  # a chunk is written whole or not at all
+                sink.write(df)
+                done += len(df)
             if callback is not None:
                 callback(done, n)
             elif progress and bar is None and done < n:
