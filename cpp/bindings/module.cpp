@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   dvfskit::bindings::bind_fit(m);
   dvfskit::bindings::bind_solve(m);
   dvfskit::bindings::bind_schedule(m);
+  dvfskit::bindings::bind_sweep(m);
 }

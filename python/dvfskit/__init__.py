@@ -14,6 +14,7 @@ from ._measurements import read_measurements
 from ._model import Model
 from ._schedule import BlockTables, Schedule, block_tables, schedule, schedule_baselines
 from ._solve import Channel, Device, Problem, Server, Solution, baselines, solve
+from ._sweep import sweep
 
 __version__ = "0.1.0"
 
@@ -40,5 +41,6 @@ __all__ = [
     "schedule_baselines",
     "solve",
     "starting_values",
+    "sweep",
     "__version__",
 ]

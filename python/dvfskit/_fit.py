@@ -199,6 +199,9 @@ def fit(
     seed: int = 0,
     by: Union[None, str, Sequence[str]] = None,
     threads: int = 0,
+    backend: str = "threads",
+    client: Any = None,
+    chunk_size: Optional[int] = None,
 ) -> Union["FitResult", "FitTable"]:
     """Fit ``model`` to ``y`` by (robust, weighted, bounded) nonlinear least squares.
 
@@ -240,12 +243,27 @@ def fit(
         separately, in C++ on ``threads`` threads (0 = all cores) with the GIL released, and
         return a :class:`FitTable`. Each group gets its own starting values from the model's
         guess unless ``p0`` is given (then shared by all groups).
+    backend, client, chunk_size:
+        With ``by``, ``backend="dask"`` cuts the groups (in key order) into chunks of
+        ``chunk_size`` groups (default: about 4 per Dask worker thread), fits each chunk as a
+        task on ``client`` (a ``dask.distributed.Client``, a scheduler address, or None for the
+        default client) with one C++ thread, and joins the results: the same FitTable as
+        ``backend="threads"``, for very many groups.
 
     Returns
     -------
     FitResult with parameters, standard errors, covariance and goodness of fit; a FitTable of
     them when ``by`` is given.
     """
+    if backend not in ("threads", "dask"):
+        raise ValueError(f"backend must be 'threads' or 'dask', got {backend!r}")
+    if backend == "dask":
+        if by is None:
+            raise ValueError("backend='dask' distributes grouped fits: give by=")
+        return _fit_groups_dask(
+            model, data, y, [by] if isinstance(by, str) else list(by), client, chunk_size,
+            dict(p0=p0, bounds=bounds, fixed=fixed, loss=loss, loss_scale=loss_scale, weights=weights, starts=starts,
+                 retries=retries, max_iterations=max_iterations, tolerance=tolerance, seed=seed))
     model = as_model(model)
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
@@ -313,6 +331,53 @@ def _fit_groups(
                for k in results[0] if k not in ("prediction", "best_start", "num_free")}
         raw["prediction"] = np.concatenate([res["prediction"] for res in results])
     return FitTable(model, keys, raw, fixed=fixed_names, y=y, offsets=offsets)
+
+
+def _fit_groups_dask(model: Any, data: Any, y: Any, by: List[str], client: Any, chunk_size: Optional[int],
+                     kwargs: Dict[str, Any]) -> "FitTable":
+    """Grouped fit with chunks of groups as Dask tasks; see :func:`fit` (backend="dask")."""
+    from ._fit_table import FitTable, group_rows
+    from ._sweep import dask_client
+
+    model = as_model(model)
+    data = data.copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    for name, value in (("y", y), ("weights", kwargs["weights"])):
+        if value is not None and not isinstance(value, str):  # arrays travel with their rows
+            column = f"__dvfskit_{name}__"
+            data[column] = np.asarray(value)
+            if name == "y":
+                y = column
+            else:
+                kwargs["weights"] = column
+    keys, order, offsets = group_rows(data, by)
+    if chunk_size is not None and int(chunk_size) < 1:
+        raise ValueError("chunk_size must be >= 1")
+    client, own = dask_client(client)
+    try:
+        slots = max(1, sum(client.nthreads().values()))
+        size = int(chunk_size) if chunk_size else max(1, math.ceil(len(keys) / (4 * slots)))
+        [model_future] = client.scatter([model], broadcast=True)
+        futures = []
+        for g0 in range(0, len(keys), size):
+            g1 = min(g0 + size, len(keys))
+            part = data.iloc[order[int(offsets[g0]):int(offsets[g1])]]
+            futures.append(client.submit(_fit_chunk, model_future, part, y, by, kwargs, pure=False))
+        tables = client.gather(futures)
+    finally:
+        if own:
+            client.close()
+    stack = lambda name: np.concatenate([getattr(t, name) for t in tables])  # noqa: E731
+    raw: Dict[str, Any] = {k: stack(k) for k in ("params", "stderr", "covariance", "at_bound", "n", "dof", "success",
+                                                 "iterations", "prediction")}
+    raw.update({k: np.concatenate([t.stats[k] for t in tables]) for k in FitResult._STAT_FIELDS})
+    raw["message"] = [m for t in tables for m in t.message]
+    sizes = np.concatenate([np.diff(t.offsets) for t in tables])
+    return FitTable(model, pd.concat([t.keys for t in tables], ignore_index=True), raw, fixed=tables[0].fixed,
+                    y=stack("y"), offsets=np.concatenate([[0], np.cumsum(sizes)]))
+
+
+def _fit_chunk(model: Model, part: pd.DataFrame, y: str, by: List[str], kwargs: Dict[str, Any]) -> "FitTable":
+    return fit(model, part, y, by=by, threads=1, **kwargs)
 
 
 def _failed_group(model: Model, spec: _core.ParameterSpec, n: int, message: str) -> Dict[str, Any]:

@@ -181,6 +181,20 @@ class Problem:
         other._set_scenario({**self.scenario, **changes})
         return other
 
+    # Pickling (e.g. to send a problem to Dask workers): the validated input tables and the
+    # scenario travel; the C++ TableProblem is rebuilt on unpickling.
+    _TABLE_FIELDS = ("block_latency_ms", "block_power_w", "compute_freqs_mhz", "mem_freqs_mhz", "out_bits",
+                     "server_latency_ms")
+
+    def __getstate__(self) -> Dict[str, Any]:
+        if self.__dict__.get("_tables") is None:
+            raise TypeError("only problems built with Problem.from_tables can be pickled")
+        return {"tables": {k: self.__dict__[k] for k in self._TABLE_FIELDS}, "scenario": self.scenario}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        rebuilt = type(self).from_tables(**state["tables"], **state["scenario"])
+        self.__dict__.update(rebuilt.__dict__)
+
     @property
     def scenario(self) -> Dict[str, float]:
         """The scenario as a dict (ms, Hz, dimensionless, W/Hz, W)."""

@@ -1,0 +1,551 @@
+"""``dvfskit.sweep``: solve a grid or table of scenarios in C++ batches (threads, GIL released)
+or as chunks on a Dask cluster; one DataFrame row per scenario, optionally streamed to Parquet/CSV.
+
+Every scenario is solved by the same exact solver as :func:`dvfskit.solve`, independently of the
+others, so the result is bit-identical whatever the backend, thread count or chunk size.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import threading
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._solve import _SCENARIO_FIELDS, Problem, _cpu_dvfs_latency, _parse_objective, _scalar
+
+#: Baselines of :func:`dvfskit.baselines`, in its order (the optimum excluded).
+BASELINES = ("max_frequency", "compute_dvfs_only", "cpu_dvfs_model", "all_local", "full_offload", "fixed_max_power")
+
+_RESULT_FLOATS = (
+    "objective_value", "energy_j", "energy_compute_j", "energy_transmit_j", "energy_idle_j", "latency_ms",
+    "latency_local_ms", "latency_transmit_ms", "latency_server_ms", "min_latency_ms",
+)
+_DECISIONS = ("compute_freq_mhz", "mem_freq_mhz", "tx_power_w", "offload_fraction")
+_ALLOW_ZERO = ("p_circuit_w", "idle_power_w")
+
+ProblemSource = Union[Problem, Mapping[Any, Problem], Callable[..., Problem]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows: where each scenario's inputs come from (a lazy cartesian grid, or a table)
+# ---------------------------------------------------------------------------------------------
+
+class _GridPart:
+    """Rows [start, stop) of a cartesian grid, materialised on demand (cheap to pickle)."""
+
+    def __init__(self, dims: List[Tuple[str, np.ndarray]], key_dims: List[int], start: int, stop: int) -> None:
+        self.dims, self.key_dims, self.start, self.stop = dims, key_dims, start, stop
+
+    def materialise(self) -> Tuple[Dict[str, Any], np.ndarray]:
+        sizes = [v.size for _, v in self.dims]
+        idx = np.unravel_index(np.arange(self.start, self.stop, dtype=np.int64), sizes) if sizes else ()
+        columns = {name: values[i] for (name, values), i in zip(self.dims, idx)}
+        if self.key_dims:
+            codes = np.ravel_multi_index([idx[d] for d in self.key_dims], [sizes[d] for d in self.key_dims])
+        else:
+            codes = np.zeros(self.stop - self.start, dtype=np.int64)
+        return columns, codes
+
+
+class _TablePart:
+    def __init__(self, columns: Dict[str, np.ndarray], codes: np.ndarray) -> None:
+        self.columns, self.codes = columns, codes
+
+    def materialise(self) -> Tuple[Dict[str, Any], np.ndarray]:
+        return self.columns, self.codes
+
+
+class _Plan:
+    """Everything a chunk needs besides its rows: the problems (one per code), the labels of the
+    problem key columns, the objective and baselines. Picklable (sent once to Dask workers)."""
+
+    def __init__(self, problems: List[Problem], key_labels: Dict[str, np.ndarray], key_index: np.ndarray,
+                 kind: int, weight: float, baselines: Sequence[str], threads: int) -> None:
+        self.problems = problems
+        self.key_labels = key_labels  # key name -> its distinct labels
+        self.key_index = key_index    # (problems, keys): label index of each problem's keys
+        self.defaults = np.array([[p.scenario[f] for f in _SCENARIO_FIELDS] for p in problems], dtype=np.float64)
+        self.kind, self.weight, self.baselines, self.threads = kind, weight, tuple(baselines), threads
+
+    def solve(self, part: Union[_GridPart, _TablePart], threads: Optional[int] = None) -> pd.DataFrame:
+        columns, codes = part.materialise()
+        return _solve_rows(self, columns, codes, self.threads if threads is None else threads)
+
+
+def _check_values(name: str, values: Any) -> np.ndarray:
+    a = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"grid[{name!r}] must be a non-empty 1-D sequence of numbers")
+    _check_column(name, a)
+    return a
+
+
+def _check_column(name: str, a: np.ndarray) -> None:
+    zero_ok = name in _ALLOW_ZERO
+    bad = ~np.isfinite(a) | (a < 0) | ((a == 0) & (not zero_ok))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        _scalar(a[i], f"{name} (row/value {i})", allow_zero=zero_ok)  # raises ValueError with the value
+
+
+def _problems_for(source: ProblemSource, key_combos: List[Dict[str, Any]]) -> List[Problem]:
+    problems = []
+    for combo in key_combos:
+        p = source[combo["problem"]] if isinstance(source, Mapping) else source(**combo)
+        if not isinstance(p, Problem) or p._tables is None:
+            raise TypeError(f"the problem for {combo} must be a dvfskit.Problem built with Problem.from_tables, "
+                            f"got {type(p).__name__}")
+        problems.append(p)
+    return problems
+
+
+def _from_grid(source: ProblemSource, grid: Mapping[str, Any]) -> Tuple[
+        List[Problem], Dict[str, np.ndarray], np.ndarray, List[Tuple[str, np.ndarray]], List[int], int]:
+    if not isinstance(grid, Mapping):
+        raise TypeError("grid must be a dict: scenario field -> values")
+    grid = dict(grid)
+    if isinstance(source, Problem):
+        keys: List[str] = []
+    elif isinstance(source, Mapping):
+        if "problem" not in grid:
+            grid = {"problem": list(source.keys()), **grid}
+        keys = ["problem"]
+    elif callable(source):
+        keys = [k for k in grid if k not in _SCENARIO_FIELDS]
+        if not keys:
+            raise ValueError("with a problem factory, grid needs at least one non-scenario key (passed to the factory)")
+    else:
+        raise TypeError("problem_or_factory must be a Problem, a mapping name -> Problem, or a callable")
+    unknown = [k for k in grid if k not in _SCENARIO_FIELDS and k not in keys]
+    if unknown:
+        raise ValueError(f"unknown grid keys {unknown}; scenario fields are {_SCENARIO_FIELDS}"
+                         + ("; 'problem' selects problems of the mapping" if isinstance(source, Mapping) else ""))
+    dims: List[Tuple[str, np.ndarray]] = []
+    key_dims: List[int] = []
+    labels: Dict[str, Any] = {}
+    for name, values in grid.items():
+        if name in keys:
+            v = pd.Series(list(values) if not isinstance(values, (str, bytes)) else [values])
+            if v.empty or v.duplicated().any():
+                raise ValueError(f"grid[{name!r}] must be non-empty without duplicates")
+            if name == "problem":
+                missing = [k for k in v if k not in source]  # type: ignore[operator]
+                if missing:
+                    raise ValueError(f"grid['problem'] names problems not in the mapping: {missing}")
+            labels[name] = v.to_numpy()
+            key_dims.append(len(dims))
+            dims.append((name, np.arange(v.size)))  # codes; labels applied in the output
+        else:
+            dims.append((name, _check_values(name, values)))
+    # problem codes: the key combinations in C order (as np.ravel_multi_index numbers them)
+    if key_dims:
+        key_index = np.indices([dims[d][1].size for d in key_dims]).reshape(len(key_dims), -1).T
+        combos = [{dims[d][0]: labels[dims[d][0]][i] for d, i in zip(key_dims, row)} for row in key_index]
+        problems = _problems_for(source, combos)
+    else:
+        problems, key_index = [source], np.zeros((1, 0), dtype=np.int64)  # type: ignore[list-item]
+    n = int(np.prod([v.size for _, v in dims]))
+    return problems, labels, key_index, dims, key_dims, n
+
+
+def _from_table(source: ProblemSource, table: pd.DataFrame) -> Tuple[
+        List[Problem], Dict[str, np.ndarray], np.ndarray, Dict[str, np.ndarray], np.ndarray]:
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError("table must be a pandas DataFrame (one scenario per row)")
+    if isinstance(source, Problem):
+        keys: List[str] = []
+    elif isinstance(source, Mapping):
+        if "problem" not in table.columns:
+            raise ValueError("with a mapping of problems, table needs a 'problem' column naming each row's problem")
+        keys = ["problem"]
+    elif callable(source):
+        keys = [c for c in table.columns if c not in _SCENARIO_FIELDS]
+        if not keys:
+            raise ValueError("with a problem factory, table needs at least one non-scenario column (passed to the factory)")
+    else:
+        raise TypeError("problem_or_factory must be a Problem, a mapping name -> Problem, or a callable")
+    unknown = [c for c in table.columns if c not in _SCENARIO_FIELDS and c not in keys]
+    if unknown:
+        raise ValueError(f"unknown table columns {unknown}; scenario fields are {_SCENARIO_FIELDS}")
+    columns: Dict[str, np.ndarray] = {}
+    for name in _SCENARIO_FIELDS:
+        if name in table.columns:
+            a = np.ascontiguousarray(table[name].to_numpy(dtype=np.float64))
+            _check_column(name, a)
+            columns[name] = a
+    labels: Dict[str, Any] = {}
+    if keys:
+        codes, uniques = pd.MultiIndex.from_frame(table[keys]).factorize()
+        if (codes < 0).any():
+            raise ValueError(f"table key columns {keys} must not contain missing values")
+        combos = [dict(zip(keys, u)) for u in uniques]
+        if isinstance(source, Mapping):
+            missing = [c["problem"] for c in combos if c["problem"] not in source]
+            if missing:
+                raise ValueError(f"table['problem'] names problems not in the mapping: {missing}")
+        problems = _problems_for(source, combos)
+        key_index = np.empty((len(problems), len(keys)), dtype=np.int64)
+        for j, k in enumerate(keys):
+            key_index[:, j], lab = pd.factorize(uniques.get_level_values(j))
+            labels[k] = np.asarray(lab)
+        codes = codes.astype(np.int64)
+    else:
+        problems, key_index = [source], np.zeros((1, 0), dtype=np.int64)  # type: ignore[list-item]
+        codes = np.zeros(len(table), dtype=np.int64)
+    return problems, labels, key_index, columns, codes
+
+
+# ---------------------------------------------------------------------------------------------
+# One chunk: C++ batch per problem, output columns
+# ---------------------------------------------------------------------------------------------
+
+def _baseline_specs(problem: Problem, names: Sequence[str]) -> List[Tuple[int, int, int, bool, Any]]:
+    f_max = int(np.argmax(problem.compute_freqs_mhz))
+    m_max = int(np.argmax(problem.mem_freqs_mhz))
+    L = problem.num_blocks
+    specs = {
+        "max_frequency": (-1, f_max, m_max, False, None),
+        "compute_dvfs_only": (-1, -1, m_max, False, None),
+        "all_local": (L, -1, -1, False, None),
+        "full_offload": (0, -1, -1, False, None),
+        "fixed_max_power": (-1, -1, -1, True, None),
+    }
+    if "cpu_dvfs_model" in names:
+        planner = problem.__dict__.get("_cpu_dvfs_tables")
+        if planner is None:
+            planner = _core.TableProblem(
+                _cpu_dvfs_latency(problem), problem.block_power_w, problem.compute_freqs_mhz, problem.mem_freqs_mhz,
+                problem.out_bits, problem.server_latency_ms,
+            )
+            problem.__dict__["_cpu_dvfs_tables"] = planner  # same tables for every scenario of this problem
+        specs["cpu_dvfs_model"] = (-1, -1, m_max, False, planner)
+    return [specs[n] for n in names]
+
+
+def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads: int) -> pd.DataFrame:
+    n = codes.size
+    scen = np.empty((n, len(_SCENARIO_FIELDS)), dtype=np.float64)
+    for j, name in enumerate(_SCENARIO_FIELDS):
+        scen[:, j] = columns[name] if name in columns else plan.defaults[codes, j]  # else: the problem's own
+    present = np.unique(codes)
+    out: Dict[str, Any] = {}
+    for j, (name, labels) in enumerate(plan.key_labels.items()):
+        idx = plan.key_index[codes, j]
+        out[name] = pd.Categorical.from_codes(idx, categories=pd.Index(labels)) if name == "problem" else labels[idx]
+    for j, name in enumerate(_SCENARIO_FIELDS):
+        out[name] = scen[:, j]
+    results: List[Tuple[np.ndarray, Dict[str, Any]]] = []
+    for code in present:
+        rows = np.flatnonzero(codes == code) if present.size > 1 else None
+        problem = plan.problems[int(code)]
+        raw = _core.solve_batch(problem._tables, scen if rows is None else scen[rows], plan.kind, plan.weight,
+                                _baseline_specs(problem, plan.baselines), threads)
+        results.append((rows, raw))
+
+    def gather(get: Callable[[Dict[str, Any]], np.ndarray], dtype: Any) -> np.ndarray:
+        if len(results) == 1 and results[0][0] is None:
+            return get(results[0][1]).astype(dtype, copy=False)
+        col = np.empty(n, dtype=dtype)
+        for rows, raw in results:
+            col[rows] = get(raw)
+        return col
+
+    out["feasible"] = gather(lambda r: r["feasible"].view(np.bool_), np.bool_)
+    for name in _RESULT_FLOATS:
+        out[name] = gather(lambda r, k=name: r[k], np.float64)
+    out["split"] = gather(lambda r: r["split"], np.int32)
+    for name in _DECISIONS:
+        out[name] = gather(lambda r, k=name: r[k], np.float64)
+    e_opt = np.where(out["feasible"], out["energy_j"], np.nan)
+    for b, name in enumerate(plan.baselines):
+        e = gather(lambda r, b=b: r["baselines"][b]["energy_j"], np.float64)
+        out[f"{name}_energy_j"] = e
+        out[f"{name}_latency_ms"] = gather(lambda r, b=b: r["baselines"][b]["latency_ms"], np.float64)
+        out[f"{name}_feasible"] = gather(lambda r, b=b: r["baselines"][b]["feasible"].view(np.bool_), np.bool_)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"saving_vs_{name}_pct"] = np.where(e > 0, 100.0 * (e - e_opt) / e, np.nan)
+    return pd.DataFrame(out, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Output sinks
+# ---------------------------------------------------------------------------------------------
+
+class _Sink:
+    def __init__(self, out: Optional[Union[str, os.PathLike]]) -> None:
+        self.path = None if out is None else Path(out)
+        self.frames: List[pd.DataFrame] = []
+        self._writer: Any = None
+        self._schema: Any = None
+        self._csv: Any = None
+        if self.path is not None:
+            suffix = self.path.suffix.lower()
+            if suffix not in (".parquet", ".pq", ".csv"):
+                raise ValueError(f"out must end in .parquet or .csv, got {str(out)!r}")
+            self.kind = "csv" if suffix == ".csv" else "parquet"
+
+    def write(self, df: pd.DataFrame) -> None:
+        if self.path is None:
+            self.frames.append(df)
+        elif self.kind == "csv":
+            if self._csv is None:
+                self._csv = open(self.path, "w", newline="")
+                df.to_csv(self._csv, index=False, header=True)
+            else:
+                df.to_csv(self._csv, index=False, header=False)
+            self._csv.flush()
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if self._writer is None:
+                t = pa.Table.from_pandas(df, preserve_index=False)
+                self._schema = t.schema
+                self._writer = pq.ParquetWriter(self.path, self._schema)
+            else:
+                t = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
+            self._writer.write_table(t)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._csv is not None:
+            self._csv.close()
+            self._csv = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry point
+# ---------------------------------------------------------------------------------------------
+
+def sweep(
+    problem_or_factory: ProblemSource,
+    grid: Optional[Mapping[str, Any]] = None,
+    *,
+    table: Optional[pd.DataFrame] = None,
+    objective: Any = "energy",
+    weight: Optional[float] = None,
+    baselines: Union[bool, Sequence[str]] = True,
+    backend: str = "threads",
+    client: Any = None,
+    chunk_size: Optional[int] = None,
+    threads: int = 0,
+    progress: Union[bool, Callable[[int, int], None]] = True,
+    out: Optional[Union[str, os.PathLike]] = None,
+) -> Union[pd.DataFrame, Path]:
+    """Solve many scenarios exactly (as :func:`dvfskit.solve` would, one by one) and return one
+    row per scenario.
+
+    Parameters
+    ----------
+    problem_or_factory:
+        - a :class:`Problem` (built with ``from_tables``): its tables are shared by every scenario,
+          and its own scenario supplies every field the grid/table does not set;
+        - a mapping ``name -> Problem`` (e.g. one per device or DNN): swept as a ``problem``
+          column (outermost grid dimension; ``grid["problem"]`` may select and order names; a
+          ``table`` needs a ``problem`` column);
+        - a callable: every non-scenario key of ``grid`` (or non-scenario column of ``table``),
+          e.g. ``device``, is passed to it as a keyword argument, once per distinct combination,
+          and it returns that combination's Problem.
+    grid: dict ``field -> values``, fields among ``deadline_ms, bandwidth_hz, gain,
+        noise_w_per_hz, p_max_w, p_circuit_w, idle_power_w`` (plus problem keys, see above). The
+        rows are the cartesian product in the dict's order, the last key varying fastest. Rows
+        are generated chunk by chunk, never all at once.
+    table: a DataFrame with such columns, one scenario per row (instead of ``grid``).
+    objective, weight: as in :func:`dvfskit.solve` (``"energy"``, ``"latency"``,
+        ``("weighted", w)``, ``"edp"``); baselines are solved with the same objective.
+    baselines: True for all of :data:`BASELINES` (as defined by :func:`dvfskit.baselines`),
+        False for none, or a list of their names. Per baseline ``b``: ``b_energy_j``,
+        ``b_latency_ms``, ``b_feasible`` and ``saving_vs_b_pct = 100 (E_b - E_opt) / E_b``
+        (NaN when the optimum is infeasible).
+    backend: ``"threads"`` (C++ thread pool in this process) or ``"dask"`` (each chunk is a task
+        on ``client``: a ``dask.distributed.Client``, a scheduler address string, or None for
+        the current default client). Results are identical.
+    chunk_size: scenarios per chunk (progress, interruption and writing happen per chunk;
+        default 65,536 (16,384 with baselines), or about 4 chunks per Dask worker thread up
+        to 250,000).
+    threads: C++ threads per chunk (0 = all cores for ``"threads"``; 1 per task for ``"dask"``,
+        whose parallelism comes from the workers' threads).
+    progress: True shows a ``tqdm.auto`` bar when there is more than one chunk; a callable
+        ``progress(done, total)`` is called instead after each finished chunk.
+    out: ``"x.parquet"`` or ``"x.csv"``: stream each finished chunk to that file instead of
+        keeping rows in memory (for sweeps larger than memory); the file is overwritten.
+
+    Returns
+    -------
+    Without ``out``: a DataFrame, index 0..n-1, columns: the problem key(s), the seven scenario
+    fields, ``feasible``, ``objective_value``, ``energy_j`` with ``energy_compute_j``,
+    ``energy_transmit_j``, ``energy_idle_j``, ``latency_ms`` with ``latency_local_ms``,
+    ``latency_transmit_ms``, ``latency_server_ms``, ``min_latency_ms``, the decisions ``split``,
+    ``compute_freq_mhz``, ``mem_freq_mhz`` (NaN when split == 0), ``tx_power_w``,
+    ``offload_fraction``, then the baseline columns. ``df.attrs`` holds ``objective``,
+    ``weight``, ``complete`` and ``rows_total``.
+    With ``out``: the output path (``pathlib.Path``); nothing is kept in memory.
+
+    Interruption (Ctrl-C, i.e. KeyboardInterrupt between chunks, including from a ``progress``
+    callable) stops cleanly: pending Dask tasks are cancelled, a RuntimeWarning says how many
+    rows were finished, and the return value holds the finished chunks only: the first
+    ``df.attrs["rows_done"]`` rows (``df.attrs["complete"]`` False), or the path of a valid
+    file holding those rows.
+    """
+    if (grid is None) == (table is None):
+        raise ValueError("give exactly one of grid= (dict of field -> values) or table= (DataFrame)")
+    if backend not in ("threads", "dask"):
+        raise ValueError(f"backend must be 'threads' or 'dask', got {backend!r}")
+    kind, w = (0, 0.0) if objective == "energy" and weight is None else _parse_objective(objective, weight)
+    if baselines is True:
+        names: Tuple[str, ...] = BASELINES
+    elif baselines is False or baselines is None:
+        names = ()
+    else:
+        names = tuple([baselines] if isinstance(baselines, str) else baselines)
+        bad = [b for b in names if b not in BASELINES]
+        if bad:
+            raise ValueError(f"unknown baselines {bad}; choose among {BASELINES}")
+    if chunk_size is not None and int(chunk_size) < 1:
+        raise ValueError("chunk_size must be >= 1")
+    if int(threads) < 0:
+        raise ValueError("threads must be >= 0 (0 = all cores)")
+    if isinstance(problem_or_factory, Problem) and problem_or_factory._tables is None:
+        raise ValueError("sweep needs problems built with Problem.from_tables (exact table solver)")
+
+    if grid is not None:
+        problems, labels, key_index, dims, key_dims, n = _from_grid(problem_or_factory, grid)
+
+        def part(a: int, b: int) -> Any:
+            return _GridPart(dims, key_dims, a, b)
+    else:
+        problems, labels, key_index, tcols, tcodes = _from_table(problem_or_factory, table)  # type: ignore[arg-type]
+        n = int(tcodes.size)
+
+        def part(a: int, b: int) -> Any:
+            return _TablePart({k: v[a:b] for k, v in tcols.items()}, tcodes[a:b])
+
+    plan = _Plan(problems, labels, key_index, kind, w, names, int(threads))
+    sink = _Sink(out)
+    done, complete = 0, True
+    try:
+        if backend == "threads":
+            size = int(chunk_size) if chunk_size else (16384 if names else 65536)  # ~0.1-1 s per chunk
+            bounds = [(a, min(a + size, n)) for a in range(0, n, size)]
+            run = _run_threads(plan, part, bounds)
+        else:
+            run = _run_dask(plan, part, n, chunk_size, client)
+        done, complete = _consume(run, sink, n, progress)
+    finally:
+        sink.close()
+    if not complete:
+        warnings.warn(f"sweep interrupted: {done} of {n} scenarios finished and returned"
+                      + (f" (written to {sink.path})" if sink.path is not None else ""), RuntimeWarning, stacklevel=2)
+    if sink.path is not None:
+        return sink.path
+    if sink.frames:
+        df = pd.concat(sink.frames, ignore_index=True) if len(sink.frames) > 1 else sink.frames[0]
+    else:
+        df = plan.solve(_TablePart({k: np.zeros(0) for k in _SCENARIO_FIELDS}, np.zeros(0, dtype=np.int64)))
+    df.attrs.update(objective=("energy", "latency", "weighted", "edp")[kind], weight=w, complete=complete,
+                    rows_total=n, rows_done=done)
+    return df
+
+
+def _run_threads(plan: _Plan, part: Callable[[int, int], Any], bounds: List[Tuple[int, int]]):
+    for a, b in bounds:
+        yield plan.solve(part(a, b))
+
+
+def dask_client(client: Any) -> Tuple[Any, bool]:
+    """The ``dask.distributed.Client`` to use, and whether it was opened here (then close it):
+    ``client`` itself, a new Client for a scheduler address string, or the default client."""
+    try:
+        from dask.distributed import Client, default_client
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("backend='dask' needs dask[distributed]: pip install 'dask[distributed]'") from exc
+    if client is None:
+        try:
+            return default_client(), False
+        except ValueError:
+            raise ValueError("backend='dask' needs client= (a dask.distributed.Client or a scheduler address)") from None
+    if isinstance(client, str):
+        return Client(client), True
+    return client, False
+
+
+def _run_dask(plan: _Plan, part: Callable[[int, int], Any], n: int, chunk_size: Optional[int], client: Any):
+    client, own = dask_client(client)
+    futures: List[Any] = []
+    try:
+        slots = max(1, sum(client.nthreads().values()))
+        size = int(chunk_size) if chunk_size else int(min(250_000, max(1_000, math.ceil(n / (4 * slots)))))
+        bounds = [(a, min(a + size, n)) for a in range(0, n, size)]
+        threads = plan.threads or 1
+        [plan_future] = client.scatter([plan], broadcast=True)
+        window = 2 * slots  # tasks in flight: bounds the memory held by finished, unread chunks
+        nxt = 0
+        for i in range(len(bounds)):
+            while nxt < len(bounds) and nxt < i + window:
+                a, b = bounds[nxt]
+                futures.append(client.submit(_dask_task, plan_future, part(a, b), threads, pure=False))
+                nxt += 1
+            yield futures[i].result()
+            futures[i] = None
+    finally:
+        pending = [f for f in futures if f is not None]
+        if pending:
+            client.cancel(pending)
+        if own:
+            client.close()
+
+
+def _dask_task(plan: _Plan, part: Any, threads: int) -> pd.DataFrame:
+    return plan.solve(part, threads)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block has finished, then raise KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: List[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _consume(run: Any, sink: _Sink, n: int, progress: Union[bool, Callable[[int, int], None]]) -> Tuple[int, bool]:
+    bar = None
+    done = 0
+    callback = progress if callable(progress) else None
+    try:
+        for df in run:
+            with _sigint_deferred():  # a chunk is written whole or not at all
+                sink.write(df)
+                done += len(df)
+            if callback is not None:
+                callback(done, n)
+            elif progress and bar is None and done < n:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=n, unit="scenario", unit_scale=True, desc="sweep", initial=done)
+            elif bar is not None:
+                bar.update(len(df))
+        return done, True
+    except KeyboardInterrupt:
+        run.close()  # cancels pending Dask tasks
+        return done, False
+    finally:
+        if bar is not None:
+            bar.close()

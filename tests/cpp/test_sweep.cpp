@@ -1,0 +1,128 @@
+// Batch solve: identical to one-by-one solve()/baselines, independent of the thread count,
+// validation of scenarios and baseline tables.
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "catch.hpp"
+#include "dvfskit/offload_problem.hpp"
+#include "dvfskit/offload_solve.hpp"
+#include "dvfskit/sweep.hpp"
+
+using namespace dvfskit;
+
+namespace {
+
+TableProblem make_tables(std::mt19937_64& rng, double latency_scale = 1.0) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const std::size_t L = 6, nf = 4, nm = 3;
+  std::vector<double> f(nf), m(nm), lat(L * nf * nm), pw(L * nf * nm), bits(L + 1), srv(L + 1, 0.0);
+  for (std::size_t i = 0; i < nf; ++i) f[i] = 100.0 * (i + 1);
+  for (std::size_t i = 0; i < nm; ++i) m[i] = 500.0 * (i + 1);
+  for (std::size_t l = 0; l < L; ++l)
+    for (std::size_t i = 0; i < nf; ++i)
+      for (std::size_t j = 0; j < nm; ++j) {
+        const std::size_t k = (l * nf + i) * nm + j;
+        lat[k] = latency_scale * (200.0 / f[i] + 300.0 / m[j]) * (0.5 + u(rng));
+        pw[k] = 0.3 + 2e-3 * f[i] * (0.5 + u(rng)) + 3e-4 * m[j];
+      }
+  for (auto& b : bits) b = 1e3 + 1e6 * u(rng);
+  for (std::size_t l = 0; l < L; ++l) srv[l] = 1.0 * (L - l) * (0.5 + u(rng));
+  return TableProblem(L, f, m, lat, pw, bits, srv);
+}
+
+std::vector<Scenario> make_scenarios(std::mt19937_64& rng, std::size_t n) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<Scenario> out(n);
+  for (Scenario& s : out) {
+    s.bandwidth_hz = 1e5 + 1e7 * u(rng);
+    s.gain = std::pow(10.0, -9 + 4 * u(rng));
+    s.noise_w_per_hz = std::pow(10.0, -20 + 3 * u(rng));
+    s.p_max_w = 0.05 + 2 * u(rng);
+    s.p_circuit_w = u(rng) < 0.5 ? 0.0 : 2 * u(rng);
+    s.idle_power_w = 0.3 * u(rng);
+    s.deadline_ms = 1.0 + 30.0 * u(rng);
+  }
+  return out;
+}
+
+bool same(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }  // bitwise, NaN == NaN
+
+}  // namespace
+
+TEST_CASE("solve_batch equals one-by-one solves, baselines included", "[sweep]") {
+  std::mt19937_64 rng(7);
+  const TableProblem tp = make_tables(rng);
+  const TableProblem planner = make_tables(rng, 0.8);
+  const std::vector<Scenario> scenarios = make_scenarios(rng, 700);  // spans several blocks
+  const Objective obj{};
+  std::vector<Baseline> baselines(4);
+  baselines[0].restriction.mem_index = 2;
+  baselines[1].restriction.split = 6;
+  baselines[2].restriction.fixed_max_power = true;
+  baselines[3].restriction.mem_index = 2;
+  baselines[3].plan_on = &planner;
+
+  const SweepColumns c = solve_batch(tp, scenarios, obj, baselines, 3);
+  REQUIRE(c.size() == scenarios.size());
+  REQUIRE(c.baselines.size() == 4);
+  std::size_t feasible = 0;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    const OffloadSolution s = solve(tp, scenarios[i], obj);
+    REQUIRE(c.feasible[i] == (s.feasible ? 1 : 0));
+    feasible += c.feasible[i];
+    REQUIRE(same(c.energy_j[i], s.energy_j));
+    REQUIRE(same(c.energy_transmit_j[i], s.energy_transmit_j));
+    REQUIRE(same(c.latency_ms[i], s.latency_ms));
+    REQUIRE(same(c.min_latency_ms[i], s.min_latency_ms));
+    REQUIRE(same(c.tx_power_w[i], s.tx_power_w));
+    REQUIRE(same(c.compute_freq_mhz[i], s.compute_freq_mhz));
+    REQUIRE(c.split[i] == s.split);
+    REQUIRE(c.compute_index[i] == s.compute_index);
+    for (std::size_t b = 0; b < 3; ++b) {
+      const OffloadSolution r = solve(tp, scenarios[i], obj, baselines[b].restriction);
+      REQUIRE(same(c.baselines[b].energy_j[i], r.energy_j));
+      REQUIRE(c.baselines[b].feasible[i] == (r.feasible ? 1 : 0));
+    }
+    const OffloadSolution plan = solve(planner, scenarios[i], obj, baselines[3].restriction);
+    const OffloadSolution ev = evaluate(tp, scenarios[i], plan.split, std::max(plan.compute_index, 0),
+                                        std::max(plan.mem_index, 0),
+                                        plan.tx_power_w > 0 ? plan.tx_power_w : scenarios[i].p_max_w);
+    REQUIRE(same(c.baselines[3].energy_j[i], ev.energy_j));
+    REQUIRE(same(c.baselines[3].latency_ms[i], ev.latency_ms));
+  }
+  CHECK(feasible > 0);
+  CHECK(feasible < scenarios.size());  // both kinds exercised
+}
+
+TEST_CASE("solve_batch is independent of the thread count", "[sweep]") {
+  std::mt19937_64 rng(11);
+  const TableProblem tp = make_tables(rng);
+  const std::vector<Scenario> scenarios = make_scenarios(rng, 1000);
+  const Objective obj{ObjectiveKind::EnergyDelay, 0.0};
+  const SweepColumns one = solve_batch(tp, scenarios, obj, {}, 1);
+  const SweepColumns four = solve_batch(tp, scenarios, obj, {}, 4);
+  REQUIRE(one.size() == four.size());
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    REQUIRE(same(one.objective_value[i], four.objective_value[i]));
+    REQUIRE(same(one.tx_power_w[i], four.tx_power_w[i]));
+    REQUIRE(one.split[i] == four.split[i]);
+  }
+}
+
+TEST_CASE("solve_batch validates before working", "[sweep]") {
+  std::mt19937_64 rng(3);
+  const TableProblem tp = make_tables(rng);
+  std::vector<Scenario> scenarios = make_scenarios(rng, 10);
+  scenarios[4].bandwidth_hz = -1.0;
+  REQUIRE_THROWS_WITH(solve_batch(tp, scenarios), Catch::Contains("scenario 4"));
+  scenarios[4].bandwidth_hz = 1e6;
+  REQUIRE(solve_batch(tp, {}).size() == 0);
+
+  const TableProblem other(2, {100.0}, {500.0}, {1.0, 1.0}, {1.0, 1.0}, {1.0, 1.0, 0.0}, {1.0, 0.5, 0.0});
+  Baseline b;
+  b.plan_on = &other;
+  REQUIRE_THROWS_AS(solve_batch(tp, scenarios, {}, {b}), std::invalid_argument);
+}
