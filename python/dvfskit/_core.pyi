@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'solve_model', 'solve_schedule', 'solve_table']
+__all__: list[str] = ['Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
 class ExpressionError(ValueError):
     pass
 class ParameterSpec:
@@ -227,6 +227,10 @@ def fit_expression_groups(expression: Expression, columns: collections.abc.Seque
 def grid_guess(expression: Expression, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, spec: ParameterSpec, guess: GridGuess) -> list[float]:
     """
     Starting values of an expression model from its grid guess.
+    """
+def solve_batch(problem: TableProblem, scenarios: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, baselines: list = [], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+    """
+    Solve every row of scenarios (n, 7) and each baseline (split, compute_index, mem_index, fixed_max_power, plan_on) on `threads` threads (0 = all cores), GIL released. Returns a dict of numpy columns (feasible as uint8) and 'baselines', a list of dicts (energy_j, latency_ms, feasible).
     """
 def solve_model(problem: ModelProblem, scenario: Scenario, kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, starts: typing.SupportsInt | typing.SupportsIndex = 12, max_evaluations: typing.SupportsInt | typing.SupportsIndex = 400) -> OffloadSolution:
     ...

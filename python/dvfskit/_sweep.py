@@ -99,7 +99,12 @@ def _check_column(name: str, a: np.ndarray) -> None:
 def _problems_for(source: ProblemSource, key_combos: List[Dict[str, Any]]) -> List[Problem]:
     problems = []
     for combo in key_combos:
-        p = source[combo["problem"]] if isinstance(source, Mapping) else source(**combo)
+        if isinstance(source, Mapping):
+            p = source[combo["problem"]]
+        elif callable(source) and not isinstance(source, Problem):
+            p = source(**combo)
+        else:
+            p = source
         if not isinstance(p, Problem) or p._tables is None:
             raise TypeError(f"the problem for {combo} must be a dvfskit.Problem built with Problem.from_tables, "
                             f"got {type(p).__name__}")
@@ -137,7 +142,7 @@ def _from_grid(source: ProblemSource, grid: Mapping[str, Any]) -> Tuple[
             if v.empty or v.duplicated().any():
                 raise ValueError(f"grid[{name!r}] must be non-empty without duplicates")
             if name == "problem":
-                missing = [k for k in v if k not in source]  # type: ignore[operator]
+                missing = [k for k in v if not isinstance(source, Mapping) or k not in source]
                 if missing:
                     raise ValueError(f"grid['problem'] names problems not in the mapping: {missing}")
             labels[name] = v.to_numpy()
@@ -211,7 +216,7 @@ def _baseline_specs(problem: Problem, names: Sequence[str]) -> List[Tuple[int, i
     f_max = int(np.argmax(problem.compute_freqs_mhz))
     m_max = int(np.argmax(problem.mem_freqs_mhz))
     L = problem.num_blocks
-    specs = {
+    specs: Dict[str, Tuple[int, int, int, bool, Any]] = {
         "max_frequency": (-1, f_max, m_max, False, None),
         "compute_dvfs_only": (-1, -1, m_max, False, None),
         "all_local": (L, -1, -1, False, None),
@@ -242,15 +247,21 @@ def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads
         out[name] = pd.Categorical.from_codes(idx, categories=pd.Index(labels)) if name == "problem" else labels[idx]
     for j, name in enumerate(_SCENARIO_FIELDS):
         out[name] = scen[:, j]
-    results: List[Tuple[np.ndarray, Dict[str, Any]]] = []
+    results: List[Tuple[Optional[np.ndarray], Dict[str, Any]]] = []
     for code in present:
         rows = np.flatnonzero(codes == code) if present.size > 1 else None
         problem = plan.problems[int(code)]
+        assert problem._tables is not None  # checked when the plan was made
         raw = _core.solve_batch(problem._tables, scen if rows is None else scen[rows], plan.kind, plan.weight,
                                 _baseline_specs(problem, plan.baselines), threads)
         results.append((rows, raw))
 
-    def gather(get: Callable[[Dict[str, Any]], np.ndarray], dtype: Any) -> np.ndarray:
+    def gather(key: str, dtype: Any, baseline: Optional[int] = None) -> np.ndarray:
+        """Column ``key`` of the optimum (or of baseline number ``baseline``) over all rows."""
+        def get(raw: Dict[str, Any]) -> np.ndarray:
+            values = np.asarray((raw if baseline is None else raw["baselines"][baseline])[key])
+            return values.view(np.bool_) if dtype is np.bool_ else values
+
         if len(results) == 1 and results[0][0] is None:
             return get(results[0][1]).astype(dtype, copy=False)
         col = np.empty(n, dtype=dtype)
@@ -258,20 +269,21 @@ def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads
             col[rows] = get(raw)
         return col
 
-    out["feasible"] = gather(lambda r: r["feasible"].view(np.bool_), np.bool_)
+    out["feasible"] = gather("feasible", np.bool_)
     for name in _RESULT_FLOATS:
-        out[name] = gather(lambda r, k=name: r[k], np.float64)
-    out["split"] = gather(lambda r: r["split"], np.int32)
+        out[name] = gather(name, np.float64)
+    out["split"] = gather("split", np.int32)
     for name in _DECISIONS:
-        out[name] = gather(lambda r, k=name: r[k], np.float64)
+        out[name] = gather(name, np.float64)
     e_opt = np.where(out["feasible"], out["energy_j"], np.nan)
     for b, name in enumerate(plan.baselines):
-        e = gather(lambda r, b=b: r["baselines"][b]["energy_j"], np.float64)
+        e = gather("energy_j", np.float64, b)
         out[f"{name}_energy_j"] = e
-        out[f"{name}_latency_ms"] = gather(lambda r, b=b: r["baselines"][b]["latency_ms"], np.float64)
-        out[f"{name}_feasible"] = gather(lambda r, b=b: r["baselines"][b]["feasible"].view(np.bool_), np.bool_)
+        out[f"{name}_latency_ms"] = gather("latency_ms", np.float64, b)
+        out[f"{name}_feasible"] = gather("feasible", np.bool_, b)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out[f"saving_vs_{name}_pct"] = np.where(e > 0, 100.0 * (e - e_opt) / e, np.nan)
+            ok = (e > 0) & out[f"{name}_feasible"]  # as dvfskit.baselines: no saving vs a plan missing the deadline
+            out[f"saving_vs_{name}_pct"] = np.where(ok, 100.0 * (e - e_opt) / e, np.nan)
     return pd.DataFrame(out, copy=False)
 
 
@@ -366,7 +378,7 @@ def sweep(
     baselines: True for all of :data:`BASELINES` (as defined by :func:`dvfskit.baselines`),
         False for none, or a list of their names. Per baseline ``b``: ``b_energy_j``,
         ``b_latency_ms``, ``b_feasible`` and ``saving_vs_b_pct = 100 (E_b - E_opt) / E_b``
-        (NaN when the optimum is infeasible).
+        (NaN when the optimum or the baseline is infeasible).
     backend: ``"threads"`` (C++ thread pool in this process) or ``"dask"`` (each chunk is a task
         on ``client``: a ``dask.distributed.Client``, a scheduler address string, or None for
         the current default client). Results are identical.
@@ -424,7 +436,7 @@ def sweep(
         def part(a: int, b: int) -> Any:
             return _GridPart(dims, key_dims, a, b)
     else:
-        problems, labels, key_index, tcols, tcodes = _from_table(problem_or_factory, table)  # type: ignore[arg-type]
+        problems, labels, key_index, tcols, tcodes = _from_table(problem_or_factory, table)
         n = int(tcodes.size)
 
         def part(a: int, b: int) -> Any:
