@@ -21,7 +21,7 @@ matplotlib is imported when a function runs, not when dvfskit is imported.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Hashable, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -67,12 +67,12 @@ def label(column: str) -> str:
     return column.replace("_", " ")
 
 
-def _axes(ax: Optional["Axes"]) -> "Axes":
+def _axes(ax: Optional["Axes"], figsize: Tuple[float, float] = (6.4, 4.4)) -> "Axes":
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
 
-    _, new = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    _, new = plt.subplots(figsize=figsize, layout="constrained")
     return new
 
 
@@ -148,7 +148,7 @@ def _draw_fit(ax: "Axes", res: "FitResult", data: Any, x: Optional[str], prefix:
         else:
             grid = np.linspace(xv[rows].min(), xv[rows].max(), 200)
             inputs_grid = {xcol: grid}
-            if gcol:
+            if gcol is not None and g is not None:
                 inputs_grid[gcol] = np.full(grid.size, float(g))
             ax.plot(grid, res.predict(inputs_grid), "-", color=color, label=name, gid="fit")
 
@@ -404,7 +404,8 @@ def heatmap(
 def _front(points: np.ndarray) -> np.ndarray:
     """Indices of the non-dominated (latency, energy) points, by increasing latency."""
     order = np.lexsort((points[:, 1], points[:, 0]))
-    keep, best = [], math.inf
+    keep: List[int] = []
+    best = math.inf
     for i in order:
         if not keep or points[i, 1] < best - 1e-12 * max(1.0, abs(best)):
             keep.append(i)
@@ -505,7 +506,7 @@ def solution(
     ``problem``: :func:`heatmap` of the local part with the chosen (f, m) marked."""
     if problem is not None:
         return heatmap(problem, quantity=quantity, solution=sol, ax=ax)
-    ax = _axes(ax)
+    ax = _axes(ax, figsize=(6.4, 2.8))
     parts = [("local compute", sol.latency_local_ms, sol.energy_compute_j, "C0"),
              ("transmit", sol.latency_transmit_ms, sol.energy_transmit_j, "C1"),
              ("server", sol.latency_server_ms, sol.energy_idle_j, "C2")]
@@ -519,7 +520,8 @@ def solution(
     f = sol.compute_freq_mhz
     where = (f"f = {f:.5g} MHz, m = {sol.mem_freq_mhz:.5g} MHz, " if math.isfinite(f) else "") + \
         f"p = {sol.tx_power_w:.3g} W"
-    ax.set_title(f"split {sol.split}, {where}\n{sol.energy_j:.4g} J, {sol.latency_ms:.4g} ms"
+    plan = " (full offload)" if sol.split == 0 else " (all local)" if sol.offload_fraction == 0 else ""
+    ax.set_title(f"split {sol.split}{plan}, {where}\n{sol.energy_j:.4g} J, {sol.latency_ms:.4g} ms"
                  + ("" if sol.feasible else " (INFEASIBLE)"))
     _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
     return ax
@@ -534,6 +536,14 @@ def _x_values(df: pd.DataFrame, x: str) -> Tuple[np.ndarray, str]:
     if x.endswith("_hz") and not x.endswith(("_mhz", "_khz", "_ghz", "_w_per_hz")):
         return values / 1e6, f"{x[:-3].replace('_', ' ')} (MHz)"
     return values, label(x)
+
+
+def _hue_name(hue: str, value: Any) -> str:
+    if hue.endswith("_hz") and not hue.endswith(("_mhz", "_khz", "_ghz", "_w_per_hz")):
+        return f"{hue[:-3].replace('_', ' ')} = {value / 1e6:g} MHz"
+    if isinstance(value, (int, float, np.number)):
+        return f"{label(hue)} = {value:g}"
+    return f"{hue} = {value}"
 
 
 def sweep(
@@ -567,7 +577,7 @@ def sweep(
             raise ValueError(f"the sweep DataFrame has no column {column!r}; columns are {list(df.columns)}")
     ax = _axes(ax)
     data = df.sort_values(x, kind="stable")
-    step = {"drawstyle": "steps-mid"} if y == "split" else {}
+    step: Dict[str, Any] = {"drawstyle": "steps-mid"} if y == "split" else {}
     feasible = data["feasible"].to_numpy(bool) if "feasible" in data else np.ones(len(data), dtype=bool)
     groups: List[Tuple[Optional[Any], pd.DataFrame, np.ndarray]]
     if hue:
@@ -579,9 +589,7 @@ def sweep(
     for i, (value, part, ok) in enumerate(groups):
         xv, xl = _x_values(part, x)
         yv = part[y].to_numpy(float)
-        name = "optimal" if value is None else (f"{label(hue or '')} = {value / 1e6:g} MHz" if (hue or "").endswith("bandwidth_hz")
-                                                else f"{hue} = {value:g}" if isinstance(value, (int, float, np.number))
-                                                else f"{hue} = {value}")
+        name = "optimal" if value is None else _hue_name(hue or "", value)
         ax.plot(xv, np.where(ok, yv, np.nan), "-o", ms=3, color=f"C{i % 10}", label=name, gid="sweep", **step)
         if (~ok).any():
             any_infeasible = True
