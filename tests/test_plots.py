@@ -315,3 +315,29 @@ def test_draws_on_given_axes(problem):
     bt = schedule_instance()
     s = bt.schedule(float(bt.latency_ms.min(axis=1).sum() * 2))
     assert plots.schedule(s, ax=axes[1]) is axes[1]
+
+
+def test_heatmap_full_offload_and_infeasible():
+    loose = examples.tx2_offloading_problem("400x400", deadline_ms=600.0)
+    sol = dvfskit.solve(loose)
+    assert sol.split == 0
+    ax = plots.heatmap(loose, solution=sol)
+    assert not lines(ax, "solution") and "offloads everything" in ax.get_title()
+    tight = loose.with_scenario(deadline_ms=100.0)
+    sol = dvfskit.solve(tight)
+    assert not sol.feasible
+    ax = plots.heatmap(tight, solution=sol)
+    assert "INFEASIBLE" in lines(ax, "solution")[0].get_label()
+    assert "INFEASIBLE" in plots.solution(sol).get_title()
+
+
+def test_pareto_model_problem_front_only():
+    dev = dvfskit.Device("W / f + M / m", "p0 + k * f**2 + q * m", {"W": [100.0, 200.0], "M": [300.0, 100.0], "q": [1e-4, 1e-4],
+                                                            "p0": [0.5, 0.5], "k": [2e-6, 2e-6]},
+                         (100.0, 1000.0), (200.0, 3200.0))
+    ch = dvfskit.Channel(1e6, 1e-7, 1e-17, 1.0, 0.05)
+    p = dvfskit.Problem.from_models(dev, ch, dvfskit.Server([0.5, 0.2, 0.0]), [1e5, 5e4, 0.0], 1.0,
+                                    partial_offloading=False)
+    ax = plots.pareto(p, num_deadlines=8)
+    assert [ln.get_gid() for ln in ax.lines] == ["front"]
+    assert points(ax, "plans") == 0

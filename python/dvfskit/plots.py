@@ -389,7 +389,8 @@ def heatmap(
         if solution.split > 0 and math.isfinite(f_sol) and math.isfinite(m_sol):
             ax.plot([f_sol], [m_sol], marker="*", ms=18, color="white", markeredgecolor="red", mew=1.5,
                     ls="", gid="solution",
-                    label=f"chosen: f = {f_sol:.5g} MHz, m = {m_sol:.5g} MHz, split = {solution.split}")
+                    label=f"chosen: f = {f_sol:.5g} MHz, m = {m_sol:.5g} MHz, split = {solution.split}"
+                    + ("" if solution.feasible else " (INFEASIBLE: fastest plan)"))
             _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.18))
         else:
             title += "\n(the solution offloads everything: no local operating point)"
@@ -520,7 +521,13 @@ def solution(
     f = sol.compute_freq_mhz
     where = (f"f = {f:.5g} MHz, m = {sol.mem_freq_mhz:.5g} MHz, " if math.isfinite(f) else "") + \
         f"p = {sol.tx_power_w:.3g} W"
-    plan = " (full offload)" if sol.split == 0 else " (all local)" if sol.offload_fraction == 0 else ""
+    rho = float(sol.offload_fraction)
+    if sol.split == 0 and not math.isfinite(sol.compute_freq_mhz):
+        plan = " (full offload)"
+    elif rho == 0:
+        plan = " (all local)"
+    else:
+        plan = f" (offload fraction {rho:.3g})" if rho < 1 else ""
     ax.set_title(f"split {sol.split}{plan}, {where}\n{sol.energy_j:.4g} J, {sol.latency_ms:.4g} ms"
                  + ("" if sol.feasible else " (INFEASIBLE)"))
     _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
