@@ -598,3 +598,8 @@ class FitResult:
             f"<div><b>FitResult</b> {html.escape(self.model.name)} &mdash; n={self.n}, dof={self.dof}, "
             f"{html.escape(self._status())}{table}<p>{html.escape(stats)} (mape in %)</p></div>"
         )
+
+    def plot(self, data: Any = None, **kw: Any) -> Any:
+        """Measured vs fitted over compute frequency (``dvfskit.plots.fit``); returns the Axes."""
+        from .plots import fit as _plot
+        return _plot(self, data, **kw)

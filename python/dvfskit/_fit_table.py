@@ -185,3 +185,8 @@ class FitTable:
                 f"{html.escape(str(self.by))}, {int(self.success.sum())} converged")
         table = self.to_dataframe().head(50).to_html(index=False, float_format=lambda v: f"{v:.5g}", na_rep="n/a")
         return f"<div>{head}{table}</div>"
+
+    def plot(self, data: Any = None, **kw: Any) -> Any:
+        """Measured vs fitted per group (``dvfskit.plots.fit``; ``key=`` for one group); returns the Axes."""
+        from .plots import fit as _plot
+        return _plot(self, data, **kw)

@@ -707,3 +707,8 @@ class Schedule:
             f"{html.escape(self._status())}<p>{html.escape(summary)}</p>"
             f"<p>Baselines</p>{base}<p>Blocks</p>{blocks}{more}</div>"
         )
+
+    def plot(self, **kw: Any) -> Any:
+        """The schedule as a timeline (``dvfskit.plots.schedule``); returns the Axes."""
+        from .plots import schedule as _plot
+        return _plot(self, **kw)

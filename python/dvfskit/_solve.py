@@ -483,6 +483,12 @@ class Solution:
             f"<table>{rows}</table><p>Units: MHz, ms, W, J.</p></div>"
         )
 
+    def plot(self, problem: Optional[Problem] = None, **kw: Any) -> Any:
+        """Timeline of the latency breakdown, or with ``problem`` a heatmap with the chosen (f, m)
+        marked (``dvfskit.plots.solution``); returns the Axes."""
+        from .plots import solution as _plot
+        return _plot(self, problem, **kw)
+
 
 def _fmt(v: Any) -> str:
     if isinstance(v, float):

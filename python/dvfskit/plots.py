@@ -1,0 +1,698 @@
+"""``dvfskit.plots``: matplotlib figures for fits, decision problems, sweeps and schedules.
+
+Every function draws on ``ax`` (a :class:`matplotlib.axes.Axes`) when given, else on a new
+figure, and returns the Axes. Units follow the rest of dvfskit: frequencies in MHz, time in ms,
+power in W, energy in J (mJ where noted), bandwidth in Hz (drawn in MHz).
+
+- :func:`fit`: measured points and fitted curves over compute frequency, one colour per memory
+  frequency (``FitResult.plot`` / ``FitTable.plot``).
+- :func:`residuals`: residuals against fitted value or an input column.
+- :func:`heatmap`: latency, power or energy over (compute, memory) frequency, with the chosen
+  operating point of a :class:`~dvfskit.Solution` marked.
+- :func:`pareto`: the device-energy / latency Pareto front of an offloading problem, the plans
+  it is made of and the literature's baselines.
+- :func:`sweep`: energy (or split, latency ...) against deadline or bandwidth from a sweep
+  DataFrame, with baseline energies.
+- :func:`schedule`: a per-block frequency schedule as a timeline (``Schedule.plot``).
+- :func:`solution`: one offloading decision as a timeline, or on a heatmap (``Solution.plot``).
+
+matplotlib is imported when a function runs, not when dvfskit is imported.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Dict, Hashable, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from ._fit import FitResult
+    from ._fit_table import FitTable
+    from ._schedule import BlockTables, Schedule
+    from ._solve import Problem, Solution
+
+__all__ = ["fit", "residuals", "heatmap", "pareto", "sweep", "schedule", "solution", "label"]
+
+_NAMES = {
+    "compute_freq_mhz": "compute frequency (MHz)",
+    "mem_freq_mhz": "memory frequency (MHz)",
+    "cpu_freq_mhz": "CPU frequency (MHz)",
+    "latency_ms": "latency (ms)",
+    "power_w": "power (W)",
+    "energy_j": "device energy (J)",
+    "deadline_ms": "deadline (ms)",
+    "bandwidth_hz": "bandwidth (MHz)",
+    "split": "split point (blocks run locally)",
+    "tx_power_w": "transmit power (W)",
+    "gain": "channel gain",
+    "noise_w_per_hz": "noise density (W/Hz)",
+}
+_SUFFIXES = (("_w_per_hz", "W/Hz"), ("_mhz", "MHz"), ("_ghz", "GHz"), ("_khz", "kHz"), ("_hz", "Hz"),
+             ("_ms", "ms"), ("_us", "us"), ("_s", "s"), ("_mw", "mW"), ("_w", "W"), ("_mj", "mJ"),
+             ("_j", "J"), ("_pct", "%"), ("_bits", "bit"))
+_MAX_LEGEND = 20
+
+
+def label(column: str) -> str:
+    """An axis label for a column name with its unit, e.g. ``"latency_ms"`` -> ``"latency (ms)"``,
+    ``"bandwidth_hz"`` -> ``"bandwidth (MHz)"`` (bandwidth is drawn in MHz)."""
+    if column in _NAMES:
+        return _NAMES[column]
+    for suffix, unit in _SUFFIXES:
+        if column.endswith(suffix) and len(column) > len(suffix):
+            return f"{column[:-len(suffix)].replace('_', ' ')} ({unit})"
+    return column.replace("_", " ")
+
+
+def _axes(ax: Optional["Axes"], figsize: Tuple[float, float] = (6.4, 4.4)) -> "Axes":
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(figsize=figsize, layout="constrained")
+    return new
+
+
+def _legend(ax: "Axes", **kw: Any) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    if 0 < len(labels) <= _MAX_LEGEND:
+        ax.legend(**{"fontsize": "small", **kw})
+
+
+def _model_quantity(model: Any) -> Tuple[str, str]:
+    """("latency", "ms") or ("power", "W") guessed from the model's parameter units, else ("y", "")."""
+    units = [str(u) for u in getattr(model, "units", {}).values()]
+    if any(u == "W" or u.startswith("W/") for u in units):
+        return "power", "W"
+    if any(u == "ms" or u.startswith("ms*") for u in units):
+        return "latency", "ms"
+    return "y", ""
+
+
+def _y_label(model: Any, ylabel: Optional[str], prefix: str = "") -> str:
+    if ylabel:
+        return ylabel
+    quantity, unit = _model_quantity(model)
+    text = f"{prefix}{quantity}" if prefix else quantity
+    return f"{text} ({unit})" if unit else text
+
+
+def _mhz(v: float) -> str:
+    return f"{v:.6g} MHz"
+
+
+# ---------------------------------------------------------------------------------------------
+# Fits
+
+
+def _group_rows(data: Any, by: Sequence[str], key: Hashable) -> pd.DataFrame:
+    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    values = key if isinstance(key, tuple) and len(by) > 1 else (key,)
+    mask = np.ones(len(df), dtype=bool)
+    for column, value in zip(by, values):
+        mask &= (df[column] == value).to_numpy()
+    return df[mask]
+
+
+def _draw_fit(ax: "Axes", res: "FitResult", data: Any, x: Optional[str], prefix: str, colors: List[int]) -> None:
+    """Measured points and fitted curves of one FitResult; ``colors`` is a shared counter."""
+    model = res.model
+    if data is None:  # no inputs: measured vs fitted (parity)
+        color = f"C{colors[0] % 10}"
+        colors[0] += 1
+        ax.scatter(res.y, res.prediction, s=14, color=color, label=prefix.rstrip(": ") or None, gid="data")
+        return
+    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    if len(df) != res.n:
+        raise ValueError(f"data has {len(df)} rows but the fit has {res.n} points: pass the data it was fitted on")
+    inputs = list(model.inputs)
+    xcol = x or ("compute_freq_mhz" if "compute_freq_mhz" in inputs else inputs[0])
+    if xcol not in df:
+        raise ValueError(f"data has no column {xcol!r} to draw on the x axis")
+    gcol = "mem_freq_mhz" if "mem_freq_mhz" in inputs and xcol != "mem_freq_mhz" else None
+    extra = [c for c in inputs if c not in (xcol, gcol)]
+    xv = df[xcol].to_numpy(float)
+    groups = np.sort(df[gcol].unique()) if gcol else [None]
+    for g in groups:
+        rows = np.ones(len(df), dtype=bool) if g is None else (df[gcol] == g).to_numpy()
+        color = f"C{colors[0] % 10}"
+        colors[0] += 1
+        name = prefix + (f"m = {_mhz(g)}" if g is not None else "fit")
+        ax.scatter(xv[rows], res.y[rows], s=14, color=color, alpha=0.75, gid="data")
+        if extra:  # other inputs vary: fitted values at the measured points
+            order = np.argsort(xv[rows], kind="stable")
+            ax.plot(xv[rows][order], res.prediction[rows][order], "x", color=color, label=name, gid="fit")
+        else:
+            grid = np.linspace(xv[rows].min(), xv[rows].max(), 200)
+            inputs_grid = {xcol: grid}
+            if gcol is not None and g is not None:
+                inputs_grid[gcol] = np.full(grid.size, float(g))
+            ax.plot(grid, res.predict(inputs_grid), "-", color=color, label=name, gid="fit")
+
+
+def fit(
+    result_or_table: Union["FitResult", "FitTable"],
+    data: Any = None,
+    *,
+    key: Optional[Hashable] = None,
+    x: Optional[str] = None,
+    ylabel: Optional[str] = None,
+    ax: Optional["Axes"] = None,
+) -> "Axes":
+    """Measured (markers) vs fitted (lines) latency or power over compute frequency.
+
+    Parameters
+    ----------
+    result_or_table:
+        A :class:`~dvfskit.FitResult`, or a :class:`~dvfskit.FitTable` of grouped fits.
+    data:
+        The DataFrame (or mapping) the fit was made on, holding the model inputs
+        (``compute_freq_mhz`` in MHz, ``mem_freq_mhz`` in MHz ...). For a FitTable, the whole
+        grouped DataFrame (rows of each group are picked by the ``by`` columns). Without
+        ``data`` the inputs are unknown and a parity plot (fitted vs measured) is drawn.
+    key:
+        For a FitTable: the one group to draw; None draws every group.
+    x:
+        The input on the x axis (default ``compute_freq_mhz``, else the model's first input).
+        One curve is drawn per memory frequency when the model has ``mem_freq_mhz``; when
+        other inputs vary, fitted values are drawn at the measured points (crosses).
+    ylabel:
+        y-axis label; default from the model's parameter units ("latency (ms)", "power (W)").
+    ax:
+        Axes to draw on; default a new figure.
+    """
+    from ._fit_table import FitTable
+
+    ax = _axes(ax)
+    colors = [0]
+    if isinstance(result_or_table, FitTable):
+        table = result_or_table
+        model = table.model
+        keys = [key] if key is not None else list(table)
+        for k in keys:
+            part = None if data is None else _group_rows(data, table.by, k)
+            prefix = "" if key is not None else f"{k}: "
+            _draw_fit(ax, table[k], part, x, prefix, colors)
+        title = f"{model.name}" + (f" ({', '.join(table.by)} = {key})" if key is not None else f" per {', '.join(table.by)}")
+    else:
+        model = result_or_table.model
+        _draw_fit(ax, result_or_table, data, x, "", colors)
+        title = f"{model.name}: R2 = {result_or_table.r2:.4f}, MAPE = {result_or_table.mape:.3g} %"
+    yl = _y_label(model, ylabel)
+    if data is None:
+        lo, hi = ax.get_xlim()
+        lo, hi = min(lo, ax.get_ylim()[0]), max(hi, ax.get_ylim()[1])
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
+        ax.set_xlabel(f"measured {yl}")
+        ax.set_ylabel(f"fitted {yl}")
+        ax.set_title(f"{title}\nfitted vs measured")
+    else:
+        xcol = x or ("compute_freq_mhz" if "compute_freq_mhz" in model.inputs else model.inputs[0])
+        ax.set_xlabel(label(xcol))
+        ax.set_ylabel(yl)
+        ax.set_title(f"{title}\nmarkers: measured, lines: fitted")
+    _legend(ax)
+    return ax
+
+
+def residuals(
+    result: Union["FitResult", "FitTable"],
+    data: Any = None,
+    *,
+    x: str = "fitted",
+    key: Optional[Hashable] = None,
+    ylabel: Optional[str] = None,
+    ax: Optional["Axes"] = None,
+) -> "Axes":
+    """Residuals ``measured - fitted`` (units of y: ms or W) against the fitted value
+    (``x="fitted"``) or against an input column of ``data`` (e.g. ``x="compute_freq_mhz"``).
+
+    A FitTable draws one colour per group (or only group ``key``); ``data`` is then the grouped
+    DataFrame. A dashed line marks zero.
+    """
+    from ._fit_table import FitTable
+
+    ax = _axes(ax)
+    if isinstance(result, FitTable):
+        items = [(k, result[k]) for k in ([key] if key is not None else list(result))]
+        by: Optional[List[str]] = result.by
+        model = result.model
+    else:
+        items, by, model = [(None, result)], None, result.model
+    for i, (k, res) in enumerate(items):
+        if x == "fitted":
+            xv = res.prediction
+        else:
+            if data is None:
+                raise ValueError(f"residuals against {x!r} need the data the fit was made on")
+            part = _group_rows(data, by, k) if by is not None else data
+            if len(part) != res.n:
+                raise ValueError(f"data has {len(part)} rows but the fit has {res.n} points")
+            xv = np.asarray(part[x], dtype=float)
+        ax.scatter(xv, res.residuals, s=14, color=f"C{i % 10}", alpha=0.8, gid="data",
+                   label=None if k is None else str(k))
+    ax.axhline(0.0, color="k", ls="--", lw=1)
+    ax.set_xlabel(_y_label(model, None, "fitted ") if x == "fitted" else label(x))
+    ax.set_ylabel(_y_label(model, ylabel, "residual ") if not ylabel else ylabel)
+    if len(items) == 1:
+        res = items[0][1]
+        ax.set_title(f"{model.name} residuals: RMSE = {res.rmse:.4g}, n = {res.n}")
+    else:
+        ax.set_title(f"{model.name} residuals per {', '.join(by or [])}")
+    _legend(ax)
+    return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Heatmap over (compute, memory) frequency
+
+_QUANTITIES = ("latency", "power", "energy")
+
+
+def _frequency_grid(obj: Any, split: Optional[int]) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """(compute MHz (nF,), memory MHz (nM,), latency ms (nF, nM), energy J (nF, nM), what)."""
+    from ._schedule import BlockTables
+    from ._solve import Problem
+
+    if isinstance(obj, Problem):
+        if obj._tables is None:
+            raise ValueError("heatmap needs a problem built with Problem.from_tables (discrete frequencies)")
+        L = obj.num_blocks
+        blocks = L if split is None or split <= 0 else int(split)
+        lat = obj.block_latency_ms[:blocks].sum(axis=0)
+        energy = (obj.block_latency_ms[:blocks] * obj.block_power_w[:blocks]).sum(axis=0) / 1000.0
+        what = f"local part: blocks 1..{blocks} of {L}"
+        return obj.compute_freqs_mhz, obj.mem_freqs_mhz, lat, energy, what
+    if isinstance(obj, BlockTables):
+        cfg = obj.configs
+        frame = pd.DataFrame({"f": cfg["f_mhz"].to_numpy(), "m": cfg["m_mhz"].fillna(0.0).to_numpy(),
+                              "t": obj.latency_ms.sum(axis=0), "e": obj.energy_j.sum(axis=0)})
+        t = frame.pivot_table(index="f", columns="m", values="t")
+        e = frame.pivot_table(index="f", columns="m", values="e")
+        return (t.index.to_numpy(float), t.columns.to_numpy(float), t.to_numpy(), e.to_numpy(),
+                f"all {obj.num_blocks} blocks")
+    if isinstance(obj, pd.DataFrame):
+        need = {"compute_freq_mhz", "mem_freq_mhz", "latency_ms"}
+        if not need <= set(obj.columns) or not ({"power_w", "energy_j"} & set(obj.columns)):
+            raise ValueError("a measurement DataFrame needs compute_freq_mhz, mem_freq_mhz, latency_ms and "
+                             "power_w or energy_j")
+        df = obj.assign(_e=obj["energy_j"] if "energy_j" in obj else obj["power_w"] * obj["latency_ms"] / 1000.0)
+        t = df.pivot_table(index="compute_freq_mhz", columns="mem_freq_mhz", values="latency_ms", aggfunc="mean")
+        e = df.pivot_table(index="compute_freq_mhz", columns="mem_freq_mhz", values="_e", aggfunc="mean")
+        what = "measured" + (" (mean over the other columns)" if len(df) > t.size else "")
+        return t.index.to_numpy(float), t.columns.to_numpy(float), t.to_numpy(), e.to_numpy(), what
+    if isinstance(obj, tuple) and len(obj) == 4:  # examples.tx2_tables(): latency, power, f, m
+        lat, power, fq, mq = (np.asarray(v, dtype=float) for v in obj)
+        return fq, mq, lat, lat * power / 1000.0, "whole model"
+    raise TypeError("heatmap takes a Problem (from_tables), BlockTables, a measurement DataFrame or "
+                    "a (latency_ms, power_w, compute_freqs_mhz, mem_freqs_mhz) tuple")
+
+
+def _edges(values: np.ndarray) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    if v.size == 1:
+        half = 0.05 * abs(v[0]) or 0.5
+        return np.array([v[0] - half, v[0] + half])
+    mid = (v[1:] + v[:-1]) / 2
+    return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
+
+
+def heatmap(
+    problem_or_tables: Any,
+    *,
+    quantity: str = "energy",
+    solution: Optional["Solution"] = None,
+    annotate: Optional[bool] = None,
+    cmap: str = "viridis",
+    ax: Optional["Axes"] = None,
+) -> "Axes":
+    """Latency (ms), average power (W) or energy (J, or mJ when below 0.1 J) over the
+    (compute, memory) frequency grid, with the chosen operating point marked.
+
+    Parameters
+    ----------
+    problem_or_tables:
+        A :class:`~dvfskit.Problem` built with ``from_tables`` (the local part: the first
+        ``solution.split`` blocks when a solution is given, else all blocks), a
+        :class:`~dvfskit.BlockTables` (all blocks), a measurement DataFrame with
+        ``compute_freq_mhz``, ``mem_freq_mhz``, ``latency_ms`` and ``power_w`` or ``energy_j``
+        (mean over the other columns), or the ``(latency_ms, power_w, compute_freqs_mhz,
+        mem_freqs_mhz)`` tuple of :func:`dvfskit.examples.tx2_tables`.
+    quantity:
+        ``"latency"``, ``"power"`` (energy / latency) or ``"energy"``.
+    solution:
+        A :class:`~dvfskit.Solution`; its ``(compute_freq_mhz, mem_freq_mhz)`` is marked with a
+        star (nothing is marked when it offloads everything: ``split == 0``).
+    annotate:
+        Write the value in each cell (default: when the grid has at most 64 cells).
+    """
+    if quantity not in _QUANTITIES:
+        raise ValueError(f"quantity must be one of {_QUANTITIES}, got {quantity!r}")
+    ax = _axes(ax)
+    split = None if solution is None else int(solution.split)
+    fq, mq, lat, energy, what = _frequency_grid(problem_or_tables, split)
+    fi, mi = np.argsort(fq), np.argsort(mq)
+    fq, mq = fq[fi], mq[mi]
+    lat, energy = lat[np.ix_(fi, mi)], energy[np.ix_(fi, mi)]
+    if quantity == "latency":
+        z, unit = lat, "ms"
+    elif quantity == "power":
+        z, unit = energy / lat * 1000.0, "W"
+    else:
+        z, unit = energy, "J"
+        if np.nanmax(np.abs(z)) < 0.1:
+            z, unit = z * 1000.0, "mJ"
+    mesh = ax.pcolormesh(_edges(fq), _edges(mq), z.T, cmap=cmap, shading="flat")
+    ax.figure.colorbar(mesh, ax=ax, label=f"{quantity} ({unit})")
+    if annotate is None:
+        annotate = z.size <= 64
+    if annotate:
+        lo, hi = np.nanmin(z), np.nanmax(z)
+        for a, f in enumerate(fq):
+            for b, m in enumerate(mq):
+                light = (z[a, b] - lo) < 0.5 * (hi - lo)
+                ax.text(f, m, f"{z[a, b]:.3g}", ha="center", va="center", fontsize="x-small",
+                        color="white" if light else "black")
+    ax.set_xticks(fq)
+    ax.set_xticklabels([f"{v:.5g}" for v in fq], rotation=45 if fq.size > 6 else 0)
+    if mq.size > 1 or mq[0] != 0:
+        ax.set_yticks(mq)
+        ax.set_yticklabels([f"{v:.5g}" for v in mq])
+    ax.set_xlabel(label("compute_freq_mhz"))
+    ax.set_ylabel(label("mem_freq_mhz"))
+    title = f"{quantity} ({unit}), {what}"
+    if solution is not None:
+        f_sol, m_sol = float(solution.compute_freq_mhz), float(solution.mem_freq_mhz)
+        if solution.split > 0 and math.isfinite(f_sol) and math.isfinite(m_sol):
+            ax.plot([f_sol], [m_sol], marker="*", ms=18, color="white", markeredgecolor="red", mew=1.5,
+                    ls="", gid="solution",
+                    label=f"chosen: f = {f_sol:.5g} MHz, m = {m_sol:.5g} MHz, split = {solution.split}"
+                    + ("" if solution.feasible else " (INFEASIBLE: fastest plan)"))
+            _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+        else:
+            title += "\n(the solution offloads everything: no local operating point)"
+    ax.set_title(title)
+    return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Offloading: Pareto front, single solution
+
+
+def _front(points: np.ndarray) -> np.ndarray:
+    """Indices of the non-dominated (latency, energy) points, by increasing latency."""
+    order = np.lexsort((points[:, 1], points[:, 0]))
+    keep: List[int] = []
+    best = math.inf
+    for i in order:
+        if not keep or points[i, 1] < best - 1e-12 * max(1.0, abs(best)):
+            keep.append(i)
+            best = points[i, 1]
+    return np.array(keep, dtype=int)
+
+
+def pareto(
+    problem: "Problem",
+    *,
+    baselines: bool = True,
+    plans: bool = True,
+    num_deadlines: int = 60,
+    zoom: bool = True,
+    ax: Optional["Axes"] = None,
+) -> "Axes":
+    """Device energy (J) against end-to-end latency (ms) of an offloading problem.
+
+    - Pareto front: :func:`dvfskit.solve` (energy objective) for ``num_deadlines`` deadlines
+      spread geometrically from the smallest reachable latency to the latency of the
+      least-energy plan; the non-dominated (latency, energy) pairs are joined by a step line.
+    - ``plans``: every (split, compute frequency, memory frequency) plan of a table problem
+      transmitting at ``p_max_w``, coloured by split point (grey cloud).
+    - ``baselines``: the plans of :func:`dvfskit.baselines` at the problem's deadline (filled
+      marker: meets it; hollow: misses it), and the deadline as a vertical line.
+    - ``zoom``: limit the axes to the front, the baselines and the deadline (plans far
+      outside, e.g. slow uplinks of large feature maps, are cut off).
+    """
+    from . import _core
+    from ._solve import baselines as _baselines
+    from ._solve import solve
+
+    ax = _axes(ax)
+    fastest = solve(problem, "latency")
+    t_min = float(fastest.min_latency_ms if math.isfinite(fastest.min_latency_ms) else fastest.latency_ms)
+    free = solve(problem.with_scenario(deadline_ms=max(1e9, 1e3 * t_min)))
+    t_max = max(float(free.latency_ms), t_min * (1 + 1e-6))
+    deadlines = np.unique(np.concatenate([np.geomspace(t_min, t_max, max(int(num_deadlines), 2)), [t_max]]))
+    pts = []
+    for d in deadlines:
+        s = solve(problem.with_scenario(deadline_ms=float(d) * (1 + 1e-9)))
+        if s.feasible:
+            pts.append((s.latency_ms, s.energy_j, s.split))
+    pts_a = np.array(pts, dtype=float).reshape(-1, 3)
+    tables = getattr(problem, "_tables", None)
+    if plans and tables is not None:
+        sc = problem._scenario
+        nf, nm = problem.compute_freqs_mhz.size, problem.mem_freqs_mhz.size
+        L = problem.num_blocks
+        cloud = []
+        for split in range(L + 1):
+            combos = [(0, 0)] if split == 0 else [(a, b) for a in range(nf) for b in range(nm)]
+            for a, b in combos:
+                r = _core.evaluate_table(tables, sc, split, a, b, sc.p_max_w)
+                cloud.append((r.latency_ms, r.energy_j, split))
+        cl = np.array(cloud, dtype=float)
+        from matplotlib.colors import LinearSegmentedColormap
+
+        greys = LinearSegmentedColormap.from_list("dvfskit_greys", ["#d9d9d9", "#252525"])
+        sc_art = ax.scatter(cl[:, 0], cl[:, 1], c=cl[:, 2], cmap=greys, vmin=0, vmax=L, s=10, alpha=0.7,
+                            gid="plans", label="plans (split, f, m) at p_max")
+        ax.figure.colorbar(sc_art, ax=ax, label="split point (blocks run locally)")
+    if len(pts_a):
+        front = pts_a[_front(pts_a[:, :2])]
+        ax.plot(front[:, 0], front[:, 1], "-o", color="C0", ms=4, drawstyle="steps-post", gid="front",
+                label="Pareto front (solve over deadlines)")
+    bl = None
+    if baselines and tables is not None:
+        df = bl = _baselines(problem)
+        markers = "s^vDPXph"
+        for i, (name, row) in enumerate(df.iterrows()):
+            ok = bool(row["feasible"])
+            ax.plot([row["latency_ms"]], [row["energy_j"]], ls="", marker=markers[i % len(markers)], ms=9,
+                    color=f"C{(i + 1) % 10}", mfc=f"C{(i + 1) % 10}" if ok else "none", mew=1.5, gid="baseline",
+                    label=f"{name} (split {int(row['split'])})" + ("" if ok else ", misses deadline"))
+        ax.axvline(problem.deadline_ms, color="red", ls="--", lw=1, label=f"deadline {problem.deadline_ms:.4g} ms")
+    if zoom and len(pts_a):
+        xs = [float(pts_a[:, 0].max()), float(problem.deadline_ms)] + ([float(v) for v in bl["latency_ms"]] if bl is not None else [])
+        ys = [float(pts_a[:, 1].max())] + ([float(v) for v in bl["energy_j"]] if bl is not None else [])
+        ax.set_xlim(0, 1.25 * max(xs))
+        ax.set_ylim(0, 1.25 * max(ys))
+    ax.set_xlabel("end-to-end latency (ms)")
+    ax.set_ylabel(label("energy_j"))
+    ax.set_title("energy vs latency over split, frequencies and transmit power")
+    _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
+    return ax
+
+
+def solution(
+    sol: "Solution",
+    problem: Optional["Problem"] = None,
+    *,
+    quantity: str = "energy",
+    ax: Optional["Axes"] = None,
+) -> "Axes":
+    """One offloading decision. Without ``problem``: a timeline of its latency breakdown (local
+    compute, transmission, server, ms) labelled with the energy of each part (J). With a table
+    ``problem``: :func:`heatmap` of the local part with the chosen (f, m) marked."""
+    if problem is not None:
+        return heatmap(problem, quantity=quantity, solution=sol, ax=ax)
+    ax = _axes(ax, figsize=(6.4, 2.8))
+    parts = [("local compute", sol.latency_local_ms, sol.energy_compute_j, "C0"),
+             ("transmit", sol.latency_transmit_ms, sol.energy_transmit_j, "C1"),
+             ("server", sol.latency_server_ms, sol.energy_idle_j, "C2")]
+    start = 0.0
+    for name, t, e, color in parts:
+        ax.barh([0], [t], left=[start], color=color, height=0.5, gid="part",
+                label=f"{name}: {t:.4g} ms, {e:.4g} J" + (" (idle)" if name == "server" else ""))
+        start += t
+    ax.set_yticks([])
+    ax.set_xlabel("time (ms)")
+    f = sol.compute_freq_mhz
+    where = (f"f = {f:.5g} MHz, m = {sol.mem_freq_mhz:.5g} MHz, " if math.isfinite(f) else "") + \
+        f"p = {sol.tx_power_w:.3g} W"
+    rho = float(sol.offload_fraction)
+    if sol.split == 0 and not math.isfinite(sol.compute_freq_mhz):
+        plan = " (full offload)"
+    elif rho == 0:
+        plan = " (all local)"
+    else:
+        plan = f" (offload fraction {rho:.3g})" if rho < 1 else ""
+    ax.set_title(f"split {sol.split}{plan}, {where}\n{sol.energy_j:.4g} J, {sol.latency_ms:.4g} ms"
+                 + ("" if sol.feasible else " (INFEASIBLE)"))
+    _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
+    return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeps
+
+
+def _x_values(df: pd.DataFrame, x: str) -> Tuple[np.ndarray, str]:
+    values = df[x].to_numpy(float)
+    if x.endswith("_hz") and not x.endswith(("_mhz", "_khz", "_ghz", "_w_per_hz")):
+        return values / 1e6, f"{x[:-3].replace('_', ' ')} (MHz)"
+    return values, label(x)
+
+
+def _hue_name(hue: str, value: Any) -> str:
+    if hue.endswith("_hz") and not hue.endswith(("_mhz", "_khz", "_ghz", "_w_per_hz")):
+        return f"{hue[:-3].replace('_', ' ')} = {value / 1e6:g} MHz"
+    if isinstance(value, (int, float, np.number)):
+        return f"{label(hue)} = {value:g}"
+    return f"{hue} = {value}"
+
+
+def sweep(
+    df: pd.DataFrame,
+    x: str = "deadline_ms",
+    y: str = "energy_j",
+    *,
+    hue: Optional[str] = None,
+    baselines: bool = True,
+    show_split: bool = False,
+    ax: Optional["Axes"] = None,
+) -> "Axes":
+    """``y`` (default device energy, J) against a scenario input (``deadline_ms`` in ms,
+    ``bandwidth_hz`` drawn in MHz ...) from a sweep DataFrame, one row per scenario.
+
+    Columns read: ``x``, ``y``, ``feasible`` (infeasible scenarios are left out of the line and
+    marked with red crosses), ``split``, and the baseline energies ``<name>_energy_j``.
+
+    Parameters
+    ----------
+    hue:
+        A column: one line per value (e.g. ``"bandwidth_hz"`` when ``x="deadline_ms"``).
+    baselines:
+        With ``y="energy_j"`` and no ``hue``: draw every ``<name>_energy_j`` column dashed.
+    show_split:
+        Draw the split point on a twin y axis (steps, grey); ``y="split"`` draws it alone.
+        The twin Axes is stored as ``ax.dvfskit_twin``.
+    """
+    for column in (x, y) + ((hue,) if hue else ()):
+        if column not in df.columns:
+            raise ValueError(f"the sweep DataFrame has no column {column!r}; columns are {list(df.columns)}")
+    ax = _axes(ax)
+    data = df.sort_values(x, kind="stable")
+    step: Dict[str, Any] = {"drawstyle": "steps-mid"} if y == "split" else {}
+    feasible = data["feasible"].to_numpy(bool) if "feasible" in data else np.ones(len(data), dtype=bool)
+    groups: List[Tuple[Optional[Any], pd.DataFrame, np.ndarray]]
+    if hue:
+        groups = [(v, data[(data[hue] == v).to_numpy()], feasible[(data[hue] == v).to_numpy()])
+                  for v in sorted(data[hue].unique())]
+    else:
+        groups = [(None, data, feasible)]
+    any_infeasible = False
+    for i, (value, part, ok) in enumerate(groups):
+        xv, xl = _x_values(part, x)
+        yv = part[y].to_numpy(float)
+        name = "optimal" if value is None else _hue_name(hue or "", value)
+        ax.plot(xv, np.where(ok, yv, np.nan), "-o", ms=3, color=f"C{i % 10}", label=name, gid="sweep", **step)
+        if (~ok).any():
+            any_infeasible = True
+            ax.plot(xv[~ok], yv[~ok], "x", color="red", ms=6, gid="infeasible")
+    if any_infeasible:
+        ax.plot([], [], "x", color="red", label="infeasible (fastest plan)")
+    if baselines and y == "energy_j" and not hue:
+        xv, _ = _x_values(data, x)
+        cols = [c for c in data.columns if c.endswith("_energy_j") and c != "energy_j"]
+        for j, c in enumerate(cols):
+            name = c[: -len("_energy_j")]
+            yv = data[c].to_numpy(float)
+            if f"{name}_feasible" in data:
+                yv = np.where(data[f"{name}_feasible"].to_numpy(bool), yv, np.nan)
+            ax.plot(xv, yv, "--", lw=1.2, color=f"C{(j + 1) % 10}", label=name, gid="baseline")
+    xv, xl = _x_values(data, x)
+    ax.set_xlabel(xl)
+    ax.set_ylabel(label(y))
+    if y == "split":
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if show_split and y != "split" and "split" in data:
+        twin = ax.twinx()
+        for i, (value, part, ok) in enumerate(groups):
+            px, _ = _x_values(part, x)
+            twin.plot(px, part["split"].to_numpy(float), ":", color="grey" if value is None else f"C{i % 10}",
+                      drawstyle="steps-mid", gid="split", label="split (right axis)" if i == 0 else None)
+        twin.set_ylabel(label("split"))
+        from matplotlib.ticker import MaxNLocator
+
+        twin.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.dvfskit_twin = twin  # type: ignore[attr-defined]
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = twin.get_legend_handles_labels()
+        if len(l1) + len(l2) <= _MAX_LEGEND:
+            ax.legend(h1 + h2, l1 + l2, fontsize="small")
+    else:
+        _legend(ax)
+    ax.set_title(f"{label(y)} vs {xl}")
+    return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-block schedule
+
+
+def schedule(sched: "Schedule", *, annotate: Optional[bool] = None, ax: Optional["Axes"] = None) -> "Axes":
+    """A per-block schedule as a timeline: one bar per block from its start to its end (ms),
+    as high as its compute frequency (MHz; 1 when configurations are unlabelled), coloured by
+    its (compute, memory) configuration; switching time is hatched grey, the slack before the
+    deadline shaded, the deadline a red dashed line. ``annotate`` writes block numbers
+    (default: up to 40 blocks)."""
+    ax = _axes(ax)
+    df = sched.to_dataframe()
+    labelled = bool(np.isfinite(df["f_mhz"]).all())
+    heights = df["f_mhz"].to_numpy(float) if labelled else np.ones(len(df))
+    configs = list(dict.fromkeys(df["config"].tolist()))
+    order = sorted(configs, key=lambda k: (-df.loc[df["config"] == k, "f_mhz"].iloc[0] if labelled else k))
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps["tab10" if len(order) <= 10 else "tab20"]
+    color_of = {k: cmap(i % cmap.N) for i, k in enumerate(order)}
+    bars = ax.bar(df["start_ms"], heights, width=df["latency_ms"], align="edge",
+                  color=[color_of[k] for k in df["config"]], edgecolor="black", linewidth=0.4)
+    for patch in bars.patches:
+        patch.set_gid("block")
+    switching = df["switch_time_ms"].to_numpy(float) > 0
+    if switching.any():
+        sw = ax.bar(df["start_ms"][switching] - df["switch_time_ms"][switching], heights[switching],
+                    width=df["switch_time_ms"][switching], align="edge", color="lightgrey", hatch="//",
+                    edgecolor="grey", linewidth=0.4, label="switching")
+        for patch in sw.patches:
+            patch.set_gid("switch")
+    for k in order:
+        row = df[df["config"] == k].iloc[0]
+        if labelled:
+            text = f"f = {row['f_mhz']:.5g} MHz" + ("" if math.isnan(row["m_mhz"]) else f", m = {row['m_mhz']:.5g} MHz")
+        else:
+            text = f"config {k}"
+        ax.bar([0], [0], width=0, color=color_of[k], label=text)
+    if annotate is None:
+        annotate = len(df) <= 40
+    if annotate:
+        for i, r in df.iterrows():
+            ax.text(r["start_ms"] + r["latency_ms"] / 2, heights[int(i)] / 2, str(i), ha="center", va="center",
+                    fontsize="xx-small")
+    if sched.deadline_ms > sched.latency_ms:
+        ax.axvspan(sched.latency_ms, sched.deadline_ms, color="green", alpha=0.08, label="slack")
+    ax.axvline(sched.deadline_ms, color="red", ls="--", lw=1.2, label=f"deadline {sched.deadline_ms:.4g} ms")
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel(label("compute_freq_mhz") if labelled else "block")
+    if not labelled:
+        ax.set_yticks([])
+    status = "" if sched.feasible else " (INFEASIBLE)"
+    ax.set_title(f"per-block schedule: {sched.energy_j:.4g} J, {sched.latency_ms:.4g} of {sched.deadline_ms:.4g} ms, "
+                 f"{sched.num_switches} switch{'' if sched.num_switches == 1 else 'es'}{status}")
+    _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    return ax
