@@ -13,7 +13,7 @@ import signal
 import threading
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, overload, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -338,6 +338,42 @@ class _Sink:
 # ---------------------------------------------------------------------------------------------
 # Public entry point
 # ---------------------------------------------------------------------------------------------
+
+@overload
+def sweep(
+    problem_or_factory: ProblemSource,
+    grid: Optional[Mapping[str, Any]] = None,
+    *,
+    table: Optional[pd.DataFrame] = None,
+    objective: Any = "energy",
+    weight: Optional[float] = None,
+    baselines: Union[bool, Sequence[str]] = True,
+    backend: str = "threads",
+    client: Any = None,
+    chunk_size: Optional[int] = None,
+    threads: int = 0,
+    progress: Union[bool, Callable[[int, int], None]] = True,
+    out: None = None,
+) -> pd.DataFrame: ...
+
+
+@overload
+def sweep(
+    problem_or_factory: ProblemSource,
+    grid: Optional[Mapping[str, Any]] = None,
+    *,
+    table: Optional[pd.DataFrame] = None,
+    objective: Any = "energy",
+    weight: Optional[float] = None,
+    baselines: Union[bool, Sequence[str]] = True,
+    backend: str = "threads",
+    client: Any = None,
+    chunk_size: Optional[int] = None,
+    threads: int = 0,
+    progress: Union[bool, Callable[[int, int], None]] = True,
+    out: Union[str, os.PathLike],
+) -> Path: ...
+
 
 def sweep(
     problem_or_factory: ProblemSource,

@@ -1,6 +1,9 @@
 """The main job (``dvfskit demo`` / ``make demo``): fit the bundled measurements, solve the
 offloading problem, schedule per-block frequencies, print the results and write plots.
 
+Sections: model fits and ranking, GPU vs CPU DVFS model, the offloading optimum and baselines,
+the per-stage schedule, a sweep, and plots (``dvfskit-demo.png`` in the output folder).
+
 Measured: the Jetson TX2 Xception grid and the A100 pipeline-stage profiles (``data/``).
 Assumed, and labelled where used: the per-block spread of the TX2 whole-model latency, the edge
 server, the radio channel, idle power and switching costs.
@@ -13,7 +16,7 @@ from typing import List
 import numpy as np
 import pandas as pd
 
-from . import baselines, block_tables, compare, datasets, examples, fit, schedule, solve
+from . import baselines, block_tables, compare, datasets, examples, fit, plots, solve, sweep
 
 
 def _section(title: str) -> None:
@@ -90,41 +93,32 @@ def run(out: Path) -> List[Path]:
     _print(pd.DataFrame(sched_rows))
     print("(idle power 60 W is an assumption; switching assumed free here)")
 
-    _section("5. Plots")
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    _section("5. Sweep: deadlines x uplink bandwidths (C++ batch solve)")
+    grid = {"deadline_ms": np.linspace(220.0, 900.0, 69), "bandwidth_hz": [0.5e6, 1e6, 4e6]}
+    swept = sweep(problem, grid=grid, progress=False)
+    summary = swept.groupby("bandwidth_hz").agg(
+        feasible=("feasible", "mean"), mean_energy_j=("energy_j", "mean"),
+        mean_saving_vs_max_frequency_pct=("saving_vs_max_frequency_pct", "mean"),
+        mean_saving_vs_all_local_pct=("saving_vs_all_local_pct", "mean")).reset_index()
+    _print(summary)
+    swept.to_csv(out / "sweep.csv", index=False)
+    written.append(out / "sweep.csv")
+
+    _section("6. Plots")
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
     part = tx_max_cpu[tx_max_cpu["input_size"] == "400x400"]
-    joint = fit("joint_mem_comp", part, "latency_ms", max_iterations=10000)
-    ax = axes[0]
-    for m, grp in part.groupby("mem_freq_mhz"):
-        f = np.linspace(grp["compute_freq_mhz"].min(), grp["compute_freq_mhz"].max(), 100)
-        line = ax.plot(f, joint.predict({"compute_freq_mhz": f, "mem_freq_mhz": np.full_like(f, m)}),
-                       label=f"EMC {m:g} MHz")[0]
-        ax.plot(grp["compute_freq_mhz"], grp["latency_ms"], "o", ms=3, color=line.get_color(), alpha=0.6)
-    ax.set(xlabel="GPU frequency (MHz)", ylabel="latency (ms)", title="TX2 Xception 400x400: joint_mem_comp fit")
-    ax.legend(fontsize=8)
-    ax = axes[1]
-    sweep = pd.DataFrame(
-        [{"deadline_ms": d, **{k: v for k, v in solve(problem.with_scenario(deadline_ms=d)).to_dict().items()
-                               if k in ("energy_j", "split", "feasible")}} for d in np.linspace(220, 900, 60)])
-    ok = sweep[sweep["feasible"]]
-    ax.plot(ok["deadline_ms"], ok["energy_j"], "-", label="optimum")
-    ax.set(xlabel="deadline (ms)", ylabel="device energy (J)", yscale="log",
-           title="TX2 + edge: energy vs deadline (channel assumed)")
-    twin = ax.twinx()
-    twin.step(ok["deadline_ms"], ok["split"], where="post", color="C1", alpha=0.7, label="split point")
-    twin.set_ylabel("split point (blocks run locally)")
-    ax.legend(loc="upper right", fontsize=8)
-    ax = axes[2]
-    plan = tables.schedule(fastest * 1.2, idle_power_w=60.0)
-    steps = plan.to_dataframe()
-    ax.barh(steps["block"] if "block" in steps else np.arange(len(steps)), steps["end_ms"] - steps["start_ms"],
-            left=steps["start_ms"], color=[plt.cm.viridis((f - 855) / (1410 - 855)) for f in plan.f_mhz])
-    ax.axvline(fastest * 1.2, color="k", ls="--", label="deadline")
-    ax.set(xlabel="time (ms)", ylabel="stage", title="A100 GPT-3 forward: per-stage SM frequency")
-    ax.legend(fontsize=8)
+    plots.fit(fit("joint_mem_comp", part, "latency_ms", max_iterations=10000), part, ax=axes[0, 0])
+    axes[0, 0].set_title("TX2 Xception 400x400: joint_mem_comp fit (measured points)")
+    p300 = problem.with_scenario(deadline_ms=300.0)
+    plots.heatmap(p300, quantity="energy", solution=solve(p300), ax=axes[0, 1])
+    axes[0, 1].set_title("TX2 energy per inference over (GPU, EMC) frequency, optimum at 300 ms")
+    plots.sweep(swept, hue="bandwidth_hz", ax=axes[1, 0])
+    axes[1, 0].set_title("TX2 + edge: energy vs deadline (channel and server assumed)")
+    plots.schedule(tables.schedule(fastest * 1.2, idle_power_w=60.0), ax=axes[1, 1])
+    axes[1, 1].set_title("A100 GPT-3 forward: per-stage SM frequency, deadline 1.2x fastest")
     fig.tight_layout()
     path = out / "dvfskit-demo.png"
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     written.append(path)
     ranking.to_csv(out / "model_ranking.csv", index=False)
