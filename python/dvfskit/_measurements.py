@@ -153,13 +153,18 @@ def read_measurements(
             _check_keys(values, src_col, rows)
             out[out_name] = values.copy()
         else:
-            arr = _numeric(values, src_col, rows) * conv.get(out_name, 1.0)
+            with np.errstate(over="ignore", under="ignore"):
+                arr = _numeric(values, src_col, rows) * conv.get(out_name, 1.0)
+            _check_finite(arr, out_name, src_col, rows, "after conversion to the canonical unit")
             _check_range(arr, out_name, src_col, rows)
             out[out_name] = arr
-    if "power_w" in out and "energy_j" not in out:
-        out["energy_j"] = out["power_w"] * out["latency_ms"] / 1000.0
-    elif "energy_j" in out and "power_w" not in out:
-        out["power_w"] = out["energy_j"] * 1000.0 / out["latency_ms"]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if "power_w" in out and "energy_j" not in out:
+            out["energy_j"] = out["power_w"] * out["latency_ms"] / 1000.0
+            _check_finite(out["energy_j"], "energy_j", mapping["power_w"], rows, "(power_w * latency_ms)")
+        elif "energy_j" in out and "power_w" not in out:
+            out["power_w"] = out["energy_j"] * 1000.0 / out["latency_ms"]
+            _check_finite(out["power_w"], "power_w", mapping["energy_j"], rows, "(energy_j / latency_ms)")
 
     measured = [c for c in MEASURED if c in out]
     df = pd.DataFrame({c: out[c] for c in out if c not in MEASURED})
@@ -308,6 +313,14 @@ def _numeric(values: np.ndarray, src_col: str, rows: _Rows) -> np.ndarray:
         what = "empty cell (or NaN)" if math.isnan(arr[i]) else f"value {arr[i]!r} is not finite"
         raise ValueError(f"{rows.where(i, src_col)}: {what}")
     return arr
+
+
+def _check_finite(arr: np.ndarray, out_name: str, src_col: str, rows: _Rows, how: str) -> None:
+    """A finite source value can overflow on conversion (1e308 GHz) or derivation (energy)."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{rows.where(i, src_col)}: {out_name} overflows {how}")
 
 
 def _check_keys(values: np.ndarray, src_col: str, rows: _Rows) -> None:
