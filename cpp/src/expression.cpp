@@ -37,25 +37,22 @@ const FunctionInfo* find_function(std::string_view name) {
   return nullptr;
 }
 
+// Bound on the nesting of the parser's recursion and on the height of the syntax tree, so that
+// parsing, folding, compiling and destroying the tree (all recursive) cannot exhaust the stack on
+// hostile input such as "((((...", "-----x" or a sum of a million terms.
+constexpr std::size_t kMaxDepth = 400;
+
 // Abstract syntax tree, only alive during parsing.
 struct Node {
   enum class Kind { Number, Name, Op } kind;
   double number = 0.0;
   std::string name;
   std::size_t position = 0;
+  std::size_t height = 1;  // 1 for a leaf
   OpCode op = OpCode::Const;
   std::vector<std::unique_ptr<Node>> args;
 };
 using NodePtr = std::unique_ptr<Node>;
-
-NodePtr make_op(OpCode op, std::size_t position, std::vector<NodePtr> args) {
-  auto node = std::make_unique<Node>();
-  node->kind = Node::Kind::Op;
-  node->op = op;
-  node->position = position;
-  node->args = std::move(args);
-  return node;
-}
 
 class Parser {
  public:
@@ -72,6 +69,32 @@ class Parser {
   [[noreturn]] void fail(const std::string& message, std::size_t position) const {
     throw ExpressionError(message, text_, position);
   }
+
+  [[noreturn]] void too_deep(std::size_t position) const {
+    fail("expression nested too deeply (more than " + std::to_string(kMaxDepth) + " levels)", position);
+  }
+
+  NodePtr make_op(OpCode op, std::size_t position, std::vector<NodePtr> args) const {
+    auto node = std::make_unique<Node>();
+    node->kind = Node::Kind::Op;
+    node->op = op;
+    node->position = position;
+    for (const NodePtr& a : args) node->height = std::max(node->height, a->height + 1);
+    node->args = std::move(args);
+    if (node->height > kMaxDepth) too_deep(position);
+    return node;
+  }
+
+  // Counts the nesting of unary() (every recursive cycle of the grammar passes through it).
+  struct NestingGuard {
+    Parser& parser;
+    explicit NestingGuard(Parser& p, std::size_t position) : parser(p) {
+      if (++parser.nesting_ > kMaxDepth) parser.too_deep(position);
+    }
+    ~NestingGuard() { --parser.nesting_; }
+    NestingGuard(const NestingGuard&) = delete;
+    NestingGuard& operator=(const NestingGuard&) = delete;
+  };
 
   std::string unexpected_message() const {
     if (pos_ >= text_.size()) return "unexpected end of expression";
@@ -127,6 +150,7 @@ class Parser {
   NodePtr unary() {
     skip_space();
     const std::size_t at = pos_;
+    const NestingGuard guard(*this, at);
     if (accept("-")) {
       std::vector<NodePtr> args;
       args.push_back(unary());
@@ -146,7 +170,7 @@ class Parser {
     return base;
   }
 
-  static NodePtr binary(OpCode op, std::size_t at, NodePtr a, NodePtr b) {
+  NodePtr binary(OpCode op, std::size_t at, NodePtr a, NodePtr b) const {
     std::vector<NodePtr> args;
     args.push_back(std::move(a));
     args.push_back(std::move(b));
@@ -248,6 +272,7 @@ class Parser {
 
   std::string_view text_;
   std::size_t pos_ = 0;
+  std::size_t nesting_ = 0;
 };
 
 void collect_names(const Node& node, std::vector<const Node*>& out) {

@@ -47,7 +47,12 @@ def resolve_parameters(
     names = model.parameters
     merged_bounds: Dict[str, Bounds] = dict(model.bounds)
     if bounds is not None:
+        if not isinstance(bounds, Mapping):
+            raise TypeError(f"bounds must be a mapping {{name: (lower, upper)}}, got {type(bounds).__name__}")
         model.check_names(bounds, "bounds")
+        for name, pair in bounds.items():
+            if isinstance(pair, (str, bytes)) or not (hasattr(pair, "__len__") and len(pair) == 2):
+                raise ValueError(f"bounds[{name!r}] must be a (lower, upper) pair, got {pair!r}")
         merged_bounds.update(bounds)
     lower = [float(merged_bounds.get(n, (-math.inf, math.inf))[0]) for n in names]
     upper = [float(merged_bounds.get(n, (-math.inf, math.inf))[1]) for n in names]
@@ -123,7 +128,33 @@ def _fit_inputs(
     w = None if weights is None else resolve_vector(model, weights, data, "weights", source)
     if w is not None and w.size != n:
         raise ValueError(f"weights has {w.size} values but y has {n}")
+    with np.errstate(over="ignore"):
+        square_sum = float(np.dot(y_values, y_values)) * (1.0 if w is None else float(np.max(np.abs(w))))
+    if not math.isfinite(square_sum):
+        raise ValueError(f"{source}: y (or weights) too large: the sum of squares overflows (rescale the units)")
     return columns, y_values, w
+
+
+def _positive(value: Any, name: str) -> float:
+    """A finite number > 0, else ValueError naming the argument."""
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return v
+
+
+def _whole(value: Any, name: str, minimum: int, limit: int = 2**31) -> int:
+    """A whole number in [minimum, limit) (the C++ core's integer range), else ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)):
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    if not (math.isfinite(value) and value == int(value) and minimum <= value < limit):
+        raise ValueError(f"{name} must be a whole number in [{minimum}, {limit}), got {value!r}")
+    return int(value)
 
 
 def _inside(value: float, lo: float, hi: float) -> float:
@@ -267,9 +298,13 @@ def fit(
     model = as_model(model)
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    loss_scale = _positive(loss_scale, "loss_scale")
+    tolerance = _positive(tolerance, "tolerance")
+    starts, max_iterations = _whole(starts, "starts", 1), _whole(max_iterations, "max_iterations", 1)
+    retries, seed, threads = _whole(retries, "retries", 0), _whole(seed, "seed", 0, 2**64), _whole(threads, "threads", 0)
     columns, y_values, w = _fit_inputs(model, data, y, weights)
-    options = _core.FitOptions(loss, float(loss_scale), int(max_iterations), tolerance, tolerance, tolerance,
-                               int(starts), int(seed), int(retries))
+    options = _core.FitOptions(loss, loss_scale, max_iterations, tolerance, tolerance, tolerance,
+                               starts, seed, retries)
     if by is not None:
         return _fit_groups(model, data, columns, y_values, w, [by] if isinstance(by, str) else list(by),
                            p0, bounds, fixed, options, threads)

@@ -137,6 +137,13 @@ def read_measurements(
     """
     if aggregate is not None and aggregate not in AGGREGATES:
         raise ValueError(f"aggregate must be None, 'mean' or 'median', got {aggregate!r}")
+    for label, value in (("columns", columns), ("units", units), ("constants", constants)):
+        if value is not None and not isinstance(value, Mapping):
+            raise TypeError(f"{label} must be a mapping (dict), got {type(value).__name__}")
+    if keys is not None and not isinstance(keys, str) and (
+        not isinstance(keys, Sequence) or not all(isinstance(k, str) for k in keys)
+    ):
+        raise TypeError(f"keys must be a list of column names (strings), got {keys!r}")
     raw, rows = _load(source, name, read_csv_kwargs)
     src = rows.source_name
     constants = dict(constants or {})
@@ -153,13 +160,18 @@ def read_measurements(
             _check_keys(values, src_col, rows)
             out[out_name] = values.copy()
         else:
-            arr = _numeric(values, src_col, rows) * conv.get(out_name, 1.0)
+            with np.errstate(over="ignore", under="ignore"):
+                arr = _numeric(values, src_col, rows) * conv.get(out_name, 1.0)
+            _check_finite(arr, out_name, src_col, rows, "after conversion to the canonical unit")
             _check_range(arr, out_name, src_col, rows)
             out[out_name] = arr
-    if "power_w" in out and "energy_j" not in out:
-        out["energy_j"] = out["power_w"] * out["latency_ms"] / 1000.0
-    elif "energy_j" in out and "power_w" not in out:
-        out["power_w"] = out["energy_j"] * 1000.0 / out["latency_ms"]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if "power_w" in out and "energy_j" not in out:
+            out["energy_j"] = out["power_w"] * out["latency_ms"] / 1000.0
+            _check_finite(out["energy_j"], "energy_j", mapping["power_w"], rows, "(power_w * latency_ms)")
+        elif "energy_j" in out and "power_w" not in out:
+            out["power_w"] = out["energy_j"] * 1000.0 / out["latency_ms"]
+            _check_finite(out["power_w"], "power_w", mapping["energy_j"], rows, "(energy_j / latency_ms)")
 
     measured = [c for c in MEASURED if c in out]
     df = pd.DataFrame({c: out[c] for c in out if c not in MEASURED})
@@ -189,6 +201,8 @@ def _load(source: Source, name: Optional[str], kwargs: Mapping[str, Any]) -> Tup
     src = name or path
     if not os.path.exists(path):
         raise ValueError(f"{src}: no such file")
+    if os.path.isdir(path):
+        raise ValueError(f"{src}: is a directory, not a CSV file")
     opts = dict(kwargs)
     # Keep blank lines so that row numbers match the editor's line numbers; dropped below.
     opts.setdefault("skip_blank_lines", False)
@@ -198,6 +212,14 @@ def _load(source: Source, name: Optional[str], kwargs: Mapping[str, Any]) -> Tup
         raise ValueError(f"{src}: empty file (no header line)") from None
     except pd.errors.ParserError as err:
         raise ValueError(f"{src}: cannot be read as CSV: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{src}: cannot be read as text ({err}); pass encoding=... for a non-UTF-8 file") from None
+    if "index_col" not in opts and not isinstance(raw.index, pd.RangeIndex):
+        # pandas silently turns the leading fields of over-long rows into an index (shifting values)
+        raise ValueError(
+            f"{src}: data rows have more fields than the header line's {raw.shape[1]} columns "
+            f"(check the separator, or pass index_col=...)"
+        )
     header_lines = 1 if opts.get("header", "infer") in ("infer", 0) else 0
     numbers = np.arange(len(raw)) + header_lines + 1
     blank = raw.isna().all(axis=1).to_numpy()
@@ -267,7 +289,7 @@ def _unit_factors(mapping: Mapping[str, str], units: Optional[Mapping[str, str]]
                 f"*_j columns are converted)"
             )
         allowed = UNITS[suffix]
-        if unit not in allowed:
+        if not isinstance(unit, str) or unit not in allowed:
             raise ValueError(
                 f"{src}: unknown {_KIND[suffix]} unit {unit!r} for column {out_name!r} "
                 f"(source column {mapping[out_name]!r}); allowed units: {list(allowed)}"
@@ -308,6 +330,14 @@ def _numeric(values: np.ndarray, src_col: str, rows: _Rows) -> np.ndarray:
         what = "empty cell (or NaN)" if math.isnan(arr[i]) else f"value {arr[i]!r} is not finite"
         raise ValueError(f"{rows.where(i, src_col)}: {what}")
     return arr
+
+
+def _check_finite(arr: np.ndarray, out_name: str, src_col: str, rows: _Rows, how: str) -> None:
+    """A finite source value can overflow on conversion (1e308 GHz) or derivation (energy)."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{rows.where(i, src_col)}: {out_name} overflows {how}")
 
 
 def _check_keys(values: np.ndarray, src_col: str, rows: _Rows) -> None:
@@ -356,5 +386,9 @@ def _resolve_repeats(df: pd.DataFrame, ident: List[str], measured: List[str], ag
                     )
         return df.drop_duplicates(ident, keep="first").reset_index(drop=True)
     grouped = df.groupby(ident, sort=False, dropna=False)[measured]
-    agg = grouped.mean() if aggregate == "mean" else grouped.median()
+    with np.errstate(over="ignore"):
+        agg = grouped.mean() if aggregate == "mean" else grouped.median()
+    for col in measured:
+        if not np.all(np.isfinite(agg[col].to_numpy(dtype=float))):
+            raise ValueError(f"{rows.source_name}: column {col!r}: the {aggregate} of repeated rows overflows")
     return agg.reset_index()[ident + measured]

@@ -264,6 +264,28 @@ class _Problem:
             self.ts_matrix = ts[1] if ts[0] == "matrix" else _structured_matrix(ts[1], self.fg, self.mg, self.k)
             self.es_matrix = es[1] if es[0] == "matrix" else _structured_matrix(es[1], self.fg, self.mg, self.k)
         self.initial = self._initial(initial_config)
+        self._check_overflow()
+
+    def _check_overflow(self) -> None:
+        """Finite inputs whose totals overflow (e.g. 1e308 per block) would give inf/NaN energies."""
+        def worst(kind_parts: Any, matrix: Optional[np.ndarray]) -> float:
+            return float(np.max(matrix)) if matrix is not None else float(sum(kind_parts))
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            t_sum = float(self.t.max(axis=1).sum())
+            e_sum = float(self.e.max(axis=1).sum())
+            st = self.n * worst(getattr(self, "ts_parts", ()), self.ts_matrix)
+            se = self.n * worst(getattr(self, "es_parts", ()), self.es_matrix)
+            checks = (
+                ("block_latency_ms", t_sum),
+                ("block_energy_j", e_sum),
+                ("switch_time_ms", t_sum + st),
+                ("switch_energy_j", e_sum + se),
+                ("idle_power_w", e_sum + se + self.idle * max(self.deadline, t_sum + st) / 1000.0),
+            )
+        for name, total in checks:
+            if not math.isfinite(total):
+                raise ValueError(f"{name}: values too large, the schedule's totals overflow (rescale the units)")
 
     def _initial(self, initial_config: Optional[ConfigIndex]) -> Optional[int]:
         if initial_config is None:
@@ -463,6 +485,12 @@ def schedule(
         block_latency_ms, block_energy_j, deadline_ms, switch_time_ms, switch_energy_j, initial_config, configs,
         idle_power_w,
     )
+    limits = {"max_labels_per_cell": max_labels_per_cell, "label_budget": label_budget}
+    for name, value in limits.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            math.isfinite(value) and value == int(value) and 0 <= value < 2**63
+        ):
+            raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
     # Idle power is a credit for every block-millisecond: the objective
     # E + P_idle (T - block time) = sum (e - P_idle t) + switching + P_idle T.
     energy = prob.e - prob.idle * prob.t / 1000.0

@@ -39,6 +39,8 @@ def _array(value: Any, name: str, ndim: int) -> np.ndarray:
 
 
 def _scalar(value: Any, name: str, *, allow_zero: bool) -> float:
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -124,6 +126,11 @@ class Problem:
             raise ValueError("block_latency_ms must be >= 0")
         if np.any(pw < 0):
             raise ValueError("block_power_w must be >= 0")
+        with np.errstate(over="ignore"):
+            if not np.isfinite(lat.max(axis=(1, 2)).sum()):
+                raise ValueError("block_latency_ms: values too large, the total latency overflows (rescale the units)")
+            if not np.isfinite((lat * pw).max(axis=(1, 2)).sum()):
+                raise ValueError("block_power_w: values too large, latency * power overflows (rescale the units)")
         L, nf, nm = lat.shape
         fq = _array(compute_freqs_mhz, "compute_freqs_mhz", 1)
         mq = _array(mem_freqs_mhz, "mem_freqs_mhz", 1)
@@ -167,6 +174,14 @@ class Problem:
 
     def _set_scenario(self, values: Dict[str, Any]) -> None:
         clean = {k: _scalar(values[k], k, allow_zero=k in ("p_circuit_w", "idle_power_w")) for k in _SCENARIO_FIELDS}
+        # The uplink's SNR at full power, p_max g / (N0 B), must be a finite number (else NaN energies).
+        snr = clean["p_max_w"] * clean["gain"] / clean["noise_w_per_hz"] / clean["bandwidth_hz"]
+        if not math.isfinite(snr):
+            raise ValueError(
+                f"gain, noise_w_per_hz, bandwidth_hz and p_max_w give an infinite SNR p_max_w * gain / "
+                f"(noise_w_per_hz * bandwidth_hz) (gain={values['gain']!r}, noise_w_per_hz="
+                f"{values['noise_w_per_hz']!r}); check their units"
+            )
         self._scenario = _core.Scenario(**clean)
 
     def with_scenario(self, **changes: float) -> "Problem":
@@ -359,6 +374,14 @@ def _parse_objective(objective: ObjectiveSpec, weight: Optional[float]) -> Tuple
     return kind, 0.0
 
 
+def _check_problem(problem: Any) -> None:
+    if not isinstance(problem, Problem):
+        raise TypeError(
+            f"problem must be a dvfskit.Problem (Problem.from_tables or Problem.from_models), "
+            f"not {type(problem).__name__}"
+        )
+
+
 def solve(problem: Problem, objective: ObjectiveSpec = "energy", *, weight: Optional[float] = None) -> "Solution":
     """The exact optimum of ``problem`` over split point, compute/memory frequency (tables) and
     transmit power, subject to ``latency <= deadline`` (relative tolerance 1e-9).
@@ -378,6 +401,7 @@ def solve(problem: Problem, objective: ObjectiveSpec = "energy", *, weight: Opti
     are solved per split point by NLopt SLSQP from several deterministic starts (a local
     method: no optimality certificate; ``min_latency_ms`` is NaN when feasible).
     """
+    _check_problem(problem)
     if objective == "energy" and weight is None:
         kind, w = 0, 0.0
     else:
@@ -500,7 +524,7 @@ def _cpu_dvfs_latency(problem: Problem) -> np.ndarray:
     """Latency table of the CPU-DVFS model t_i(f, m) = W_i / f, W_i fitted by least squares on
     the measured latencies at the maximum memory frequency (memory frequency ignored)."""
     m_max = int(np.argmax(problem.mem_freqs_mhz))
-    f = problem.compute_freqs_mhz
+    f = problem.compute_freqs_mhz / problem.compute_freqs_mhz.max()  # scale-free: no under/overflow
     t = problem.block_latency_ms[:, :, m_max]
     work = (t / f).sum(axis=1) / (1.0 / f**2).sum()
     model = work[:, None] / f[None, :]
@@ -539,6 +563,7 @@ def baselines(problem: Problem) -> pd.DataFrame:
     plan is infeasible: a plan that misses the deadline saves nothing comparable), split, compute_freq_mhz, mem_freq_mhz, tx_power_w, description. An infeasible
     restricted baseline shows its fastest plan.
     """
+    _check_problem(problem)
     tp, sc = problem._tables, problem._scenario
     if tp is None:
         raise ValueError("baselines needs a problem built with Problem.from_tables")

@@ -108,3 +108,22 @@ TEST_CASE("exact derivatives match central finite differences") {
     }
   }
 }
+
+TEST_CASE("hostile nesting is an ExpressionError, not a stack overflow") {
+  const std::vector<std::string> deep = {
+      std::string(100000, '(') + "x" + std::string(100000, ')'),
+      std::string(100000, '-') + "x",
+      [] { std::string s = "x"; for (int i = 0; i < 100000; ++i) s += "+x"; return s; }(),
+      [] { std::string s = "x"; for (int i = 0; i < 100000; ++i) s += "**x"; return s; }(),
+      [] { std::string s; for (int i = 0; i < 50000; ++i) s += "exp("; return s + "x"; }(),
+  };
+  for (const std::string& text : deep) {
+    CHECK_THROWS_AS(Expression(text, {"x"}), ExpressionError);
+  }
+  // Moderately long expressions still parse: a sum of 300 terms, 300 nested parentheses.
+  std::string sum = "a";
+  for (int i = 0; i < 300; ++i) sum += " + x";
+  CHECK(Expression(sum, {"x"})({2}, {1}) == Approx(601));
+  const std::string parens = std::string(300, '(') + "x" + std::string(300, ')');
+  CHECK(Expression(parens + " * a", {"x"})({2}, {3}) == Approx(6));
+}
