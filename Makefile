@@ -17,7 +17,8 @@ FUZZ_LONG_SECONDS ?= 600
 setup:
 	PYTHON=$(PYTHON) bash scripts/setup.sh
 
-demo: setup
+demo:
+	DVFSKIT_FUZZ=0 PYTHON=$(PYTHON) bash scripts/setup.sh
 	$(PYTHON) -m dvfskit demo --out dvfskit-demo
 
 test: setup

@@ -18,7 +18,7 @@ NAN, HUGE = float("nan"), 1e300
 def _snapshot(obj: Any) -> Any:
     try:
         return copy.deepcopy(obj)
-    except TypeError:  # e.g. a Problem (wraps C++ tables): compared by identity
+    except TypeError:  # objects that cannot be copied are compared by identity
         return obj
 
 
@@ -32,6 +32,11 @@ def _assert_same(before: Any, after: Any) -> None:
         assert before.keys() == after.keys()
         for k in before:
             _assert_same(before[k], after[k])
+    elif isinstance(before, dvfskit.Problem):  # no __eq__: compare what defines it
+        assert before.scenario == after.scenario
+        for name in ("block_latency_ms", "block_power_w", "compute_freqs_mhz", "mem_freqs_mhz", "out_bits",
+                     "server_latency_ms"):
+            _assert_same(getattr(before, name), getattr(after, name))
     else:
         assert before == after or (before != before and after != after)
 

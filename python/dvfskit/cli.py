@@ -200,7 +200,11 @@ def cmd_plot(args: argparse.Namespace) -> None:
         by = _names(args.by)
         result = fit((_names(args.model) or ["gpu_dvfs"])[0], df, args.y or "latency_ms", by=by or None)
         ax = plots.fit(result, df)
-    ax.figure.savefig(args.out, dpi=110, bbox_inches="tight")
+    from matplotlib.figure import Figure
+
+    figure = ax.figure
+    assert isinstance(figure, Figure)
+    figure.savefig(args.out, dpi=110, bbox_inches="tight")
     print(f"wrote {args.out}", file=sys.stderr)
 
 
