@@ -191,6 +191,10 @@ OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objectiv
   const std::size_t nc = tp.num_configs();
   const std::size_t nm = tp.num_mem();
   const bool free_freqs = rs.compute_index < 0 && rs.mem_index < 0;
+  const std::size_t f_lo = rs.compute_index < 0 ? 0 : static_cast<std::size_t>(rs.compute_index);
+  const std::size_t f_hi = rs.compute_index < 0 ? nc / nm : f_lo + 1;
+  const std::size_t m_lo = rs.mem_index < 0 ? 0 : static_cast<std::size_t>(rs.mem_index);
+  const std::size_t m_hi = rs.mem_index < 0 ? nm : m_lo + 1;
   const std::size_t l_first = rs.split < 0 ? 0 : static_cast<std::size_t>(rs.split);
   const std::size_t l_last = rs.split < 0 ? tp.num_blocks() : static_cast<std::size_t>(rs.split);
 
@@ -256,12 +260,14 @@ OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objectiv
       const double bound = (fe[stop - 1] * 1e-3 + w * ft[b] * 1e-3 + fixed) * kSafety;
       ranges.push_back({l, b, stop, s_min_s, fixed, bound});
     } else {
-      for (std::size_t c = 0; c < nc; ++c) {
-        if (rs.compute_index >= 0 && static_cast<int>(c / nm) != rs.compute_index) continue;
-        if (rs.mem_index >= 0 && static_cast<int>(c % nm) != rs.mem_index) continue;
-        const double t = tp.local_time_ms(l, c), en = tp.local_energy_mj(l, c);
-        track_fastest(l, s_min_ms, c, t, en);
-        if (t <= budget_ms) consider(l, s_min_s, c, t, en);
+      // Only the configurations the restriction allows (configuration c = f * nm + m).
+      for (std::size_t f = f_lo; f < f_hi; ++f) {
+        for (std::size_t m = m_lo; m < m_hi; ++m) {
+          const std::size_t c = f * nm + m;
+          const double t = tp.local_time_ms(l, c), en = tp.local_energy_mj(l, c);
+          track_fastest(l, s_min_ms, c, t, en);
+          if (t <= budget_ms) consider(l, s_min_s, c, t, en);
+        }
       }
     }
   }
