@@ -6,7 +6,7 @@
 2. Synthetic N=300, K=300 (20 compute x 15 memory frequencies) timings with scalar and separable
    switching costs, and the exact solver vs a MILP (scipy/HiGHS) on smaller instances.
 
-Run:  PYTHONPATH=python python3 benchmarks/bench_schedule.py [path/to/stage_profile.csv]
+Run:  python3 benchmarks/bench_schedule.py [path/to/stage_profile.csv]  (default: the bundled GPT-3 profile)
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from scipy.sparse import lil_matrix
 
 import dvfskit
 
-DATA = Path("/work/shared/data/dvfs/zeus-a100/gpt3-175b+a100_sxm_bf16.csv")
+DATA = dvfskit.datasets.data_dir("a100-stages") / "gpt3-175b+a100_sxm_bf16.csv"  # bundled, measured
 
 
 def a100_example(path: Path) -> None:
