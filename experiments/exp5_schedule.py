@@ -47,10 +47,10 @@ def run(out: Path, quick: bool = False) -> Dict[str, Any]:
                              "race_to_idle_energy_j": b.loc["race_to_idle", "energy_j"],
                              "saving_vs_uniform_pct": b.loc["uniform", "saving_pct"],
                              "saving_vs_race_to_idle_pct": b.loc["race_to_idle", "saving_pct"]})
-                if example is None and dnn == "gpt3-175b" and switching == "free" and x >= 1.1:
-                    example = plan
-        if example is None:
-            example = tables.schedule(fastest * factors[-1], idle_power_w=IDLE_POWER_W)
+                if example is None and switching == "free" and plan.num_switches > 1:
+                    example = plan  # the first schedule that mixes several frequencies
+    if example is None:
+        example = plan
     df = pd.DataFrame(rows)
     common.show(df.iloc[:: max(1, len(factors) // 4)])
     summary = df[df["feasible"]].groupby(["dnn", "switching"])[

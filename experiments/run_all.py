@@ -104,6 +104,26 @@ def report(results: Dict[str, Any], seconds: float, quick: bool) -> str:
         f"{_f(e5['mean_saving_vs_race_to_idle_pct'])} % mean, {_f(e5['max_saving_vs_race_to_idle_pct'])} % max "
         "(A100 stages, 60 W idle) | up to 43.9 % (CPU) and 21.1 % (GPU) vs the default governor |",
         "",
+        "## Reading the numbers",
+        "",
+        f"1. Same direction as the literature: the GPU DVFS-aware model cuts the CPU-DVFS model's latency "
+        f"error about {e1['TX2_cpu_dvfs_mape'] / e1['TX2_gpu_dvfs_mape']:.0f}x on the TX2 and "
+        f"{e1['A100_cpu_dvfs_mape'] / e1['A100_gpu_dvfs_mape']:.0f}x on the A100, and a memory-frequency term "
+        "(joint_mem_comp, roofline_smooth) cuts the TX2 error again; the ranking holds on held-out frequencies.",
+        "2. On the TX2's 4-step EMC table the maximum memory frequency is usually also the energy-optimal one: "
+        "joint GPU+EMC DVFS beats compute-only DVFS in only some input size x core mask combinations "
+        f"(up to {_f(e2['max_saving_vs_compute_dvfs_only_pct'])} %). Most of the saving over the performance "
+        f"governor ({_f(e2['mean_saving_vs_max_frequency_pct'])} % mean) comes from the GPU frequency.",
+        "3. The synthetic channel decides the split: at low rates everything stays on the device (the saving "
+        "comes from DVFS), at high rates full offload wins; the average over baselines "
+        f"({_f(e3['mean_saving_vs_baselines_pct'])} %) depends on the rate and deadline grid chosen.",
+        "4. Planning with t = W/f misses tight deadlines (within about 1.2x the fastest latency) and sometimes "
+        "wastes energy, but far less than the literature's 66 % / 69 %: the TX2 has 4 GPU steps, and the A100's "
+        "latency is close to 1/f over its 855-1410 MHz range "
+        f"(cpu_dvfs MAPE {e1['A100_cpu_dvfs_mape']:.1f} %).",
+        "5. With identical stages a per-stage schedule gains little over the best uniform setting; the large "
+        "saving is over race-to-idle (comparable in kind to the 21.1 % GPU figure vs the default governor).",
+        "",
     ]
     return "\n".join(lines) + CAVEATS
 
