@@ -13,10 +13,11 @@ from typing import Dict
 import numpy as np
 import pandas as pd
 
-try:
-    import dvfskit  # noqa: F401
-except ImportError:  # running from a source checkout without installing: use ./python
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+# Prefer this checkout's package when its extension is built in place (plain CMake build),
+# else the installed dvfskit (make setup / pip install).
+_SOURCE = Path(__file__).resolve().parents[1] / "python"
+if any((_SOURCE / "dvfskit").glob("_core*.so")) and str(_SOURCE) not in sys.path:
+    sys.path.insert(0, str(_SOURCE))
 
 import matplotlib
 
