@@ -12,7 +12,7 @@ FUZZ_DIR ?= build/fuzz
 FUZZ_SECONDS ?= 15
 FUZZ_LONG_SECONDS ?= 600
 
-.PHONY: setup demo test test-sanitize fuzz fuzz-short fuzz-build fuzz-python bench
+.PHONY: setup demo test test-sanitize fuzz fuzz-short fuzz-build fuzz-python bench experiments
 
 setup:
 	PYTHON=$(PYTHON) bash scripts/setup.sh
@@ -64,3 +64,8 @@ fuzz-python:
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(PYTHON) $$b || exit 1; done
+
+# Reproduce the literature's comparisons (experiments/RESULTS.md); QUICK=1 for the reduced grids.
+experiments:
+	DVFSKIT_FUZZ=0 PYTHON=$(PYTHON) bash scripts/setup.sh
+	$(PYTHON) experiments/run_all.py $(if $(QUICK),--quick) --out experiments/results
