@@ -391,7 +391,7 @@ def _fit_groups_dask(model: Any, data: Any, y: Any, by: List[str], client: Any, 
     try:
         slots = max(1, sum(client.nthreads().values()))
         size = int(chunk_size) if chunk_size else max(1, math.ceil(len(keys) / (4 * slots)))
-        [model_future] = client.scatter([model], broadcast=True)
+        [model_future] = client.scatter([model], broadcast=True, hash=False)  # own key (see _sweep._run_dask)
         futures = []
         for g0 in range(0, len(keys), size):
             g1 = min(g0 + size, len(keys))

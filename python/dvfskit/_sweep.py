@@ -535,7 +535,9 @@ def _run_dask(plan: _Plan, part: Callable[[int, int], Any], n: int, chunk_size: 
         size = int(chunk_size) if chunk_size else int(min(250_000, max(1_000, math.ceil(n / (4 * slots)))))
         bounds = [(a, min(a + size, n)) for a in range(0, n, size)]
         threads = plan.threads or 1
-        [plan_future] = client.scatter([plan], broadcast=True)
+        # hash=False: a key of this sweep's own; a content-hashed key would be shared with an
+        # earlier sweep of the same plan whose cancellation may be releasing it right now.
+        [plan_future] = client.scatter([plan], broadcast=True, hash=False)
         window = 2 * slots  # tasks in flight: bounds the memory held by finished, unread chunks
         nxt = 0
         for i in range(len(bounds)):
