@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "random_tables.hpp"
 #include "dvfskit/offload_problem.hpp"
 #include "dvfskit/offload_solve.hpp"
 #include "dvfskit/uplink.hpp"
@@ -21,20 +22,9 @@ struct Instance {
 };
 
 Instance random_instance(std::mt19937_64& rng) {
-  std::uniform_real_distribution<double> u(0.0, 1.0);
   const std::size_t L = 1 + rng() % 5, nf = 1 + rng() % 4, nm = 1 + rng() % 3;
-  std::vector<double> f(nf), m(nm), lat(L * nf * nm), pw(L * nf * nm), bits(L + 1), srv(L + 1, 0.0);
-  for (std::size_t i = 0; i < nf; ++i) f[i] = 100.0 * (i + 1);
-  for (std::size_t i = 0; i < nm; ++i) m[i] = 500.0 * (i + 1);
-  for (std::size_t l = 0; l < L; ++l)
-    for (std::size_t i = 0; i < nf; ++i)
-      for (std::size_t j = 0; j < nm; ++j) {
-        const std::size_t k = (l * nf + i) * nm + j;
-        lat[k] = (200.0 / f[i] + 300.0 / m[j]) * (0.5 + u(rng));
-        pw[k] = 0.3 + 2e-3 * f[i] * (0.5 + u(rng)) + 3e-4 * m[j];
-      }
-  for (auto& b : bits) b = 1e3 + 1e6 * u(rng);
-  for (std::size_t l = 0; l < L; ++l) srv[l] = 1.0 * (L - l) * (0.5 + u(rng));
+  TableProblem tables = testing::random_tables(rng, L, nf, nm);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
   Scenario s;
   s.bandwidth_hz = 1e5 + 1e7 * u(rng);
   s.gain = std::pow(10.0, -9 + 4 * u(rng));
@@ -43,7 +33,7 @@ Instance random_instance(std::mt19937_64& rng) {
   s.p_circuit_w = u(rng) < 0.5 ? 0.0 : 2 * u(rng);
   s.idle_power_w = 0.3 * u(rng);
   s.deadline_ms = 1.0 + 30.0 * u(rng);
-  return {TableProblem(L, f, m, lat, pw, bits, srv), s};
+  return {std::move(tables), s};
 }
 
 // Dense search over every (l, c) and a zoomed log grid in p, plus the boundary powers.
