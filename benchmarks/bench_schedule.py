@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import lil_matrix
 
 import dvfskit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from schedule_reference import milp_optimum, switch_matrix  # noqa: E402  (shared with the tests)
 
 DATA = dvfskit.datasets.data_dir("a100-stages") / "gpt3-175b+a100_sxm_bf16.csv"  # bundled, measured
 
@@ -72,45 +73,6 @@ def synthetic(rng: np.random.Generator, n: int, nf: int, nm: int, noise: float =
     return dvfskit.block_tables(t, power * t / 1000.0, f, m)
 
 
-def switch_matrix(configs: pd.DataFrame, any_: float = 0.0, compute: float = 0.0, memory: float = 0.0) -> np.ndarray:
-    f, m = configs["f_mhz"].to_numpy(), configs["m_mhz"].to_numpy()
-    k = len(f)
-    idx = np.arange(k)
-    return any_ * (idx[:, None] != idx[None, :]) + compute * (f[:, None] != f[None, :]) + memory * (m[:, None] != m[None, :])
-
-
-def milp_solve(t, e, deadline, ts, es):
-    n, k = t.shape
-    nx, ny = n * k, (n - 1) * k * k
-    c = np.concatenate([e.ravel(), np.tile(es.ravel(), n - 1)])
-    tcoef = np.concatenate([t.ravel(), np.tile(ts.ravel(), n - 1)])
-    rows = n + 2 * (n - 1) * k + 1
-    A = lil_matrix((rows, nx + ny))
-    lo, hi = np.zeros(rows), np.zeros(rows)
-    r = 0
-    for i in range(n):
-        A[r, i * k:(i + 1) * k] = 1.0
-        lo[r] = hi[r] = 1.0
-        r += 1
-    for i in range(1, n):
-        base = nx + (i - 1) * k * k
-        for a in range(k):
-            A[r, base + a * k:base + (a + 1) * k] = 1.0
-            A[r, (i - 1) * k + a] = -1.0
-            r += 1
-        for b in range(k):
-            for a in range(k):
-                A[r, base + a * k + b] = 1.0
-            A[r, i * k + b] = -1.0
-            r += 1
-    A[r, :] = tcoef
-    lo[r], hi[r] = -np.inf, deadline
-    res = milp(c, constraints=LinearConstraint(A.tocsr(), lo, hi),
-               integrality=np.concatenate([np.ones(nx), np.zeros(ny)]), bounds=Bounds(0, 1),
-               options={"mip_rel_gap": 1e-9, "time_limit": 300})
-    return res.fun if res.status == 0 else float("nan")
-
-
 def timings() -> None:
     rng = np.random.default_rng(0)
     tables = synthetic(rng, 300, 20, 15)
@@ -148,8 +110,9 @@ def timings() -> None:
         s = tb.schedule(deadline, switch_time_ms=0.3, switch_energy_j=0.002)
         ours = time.perf_counter() - t0
         t0 = time.perf_counter()
-        ref = milp_solve(tb.latency_ms, tb.energy_j, deadline, switch_matrix(tb.configs, any_=0.3),
-                         switch_matrix(tb.configs, any_=0.002))
+        ref = milp_optimum(tb.latency_ms, tb.energy_j, deadline, switch_matrix(tb.configs, any_=0.3),
+                           switch_matrix(tb.configs, any_=0.002), time_limit_s=300.0)
+        ref = float("nan") if ref is None else ref
         ref_t = time.perf_counter() - t0
         print(f"{n:4d} {tb.num_configs:4d} {ours:8.4f} {ref_t:8.3f} {ref_t / ours:8.0f}x {s.energy_j:10.6f} {ref:10.6f}")
 

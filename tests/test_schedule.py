@@ -7,13 +7,10 @@ import math
 import time
 
 import numpy as np
-import pandas as pd
 import pytest
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import lil_matrix
 
-import dvfskit
 from dvfskit import block_tables, schedule, schedule_baselines
+from schedule_reference import milp_optimum, switch_matrix
 
 TOL = 1e-9
 
@@ -35,18 +32,6 @@ def dvfs_tables(rng, n, nf, nm, noise=0.1):
     return block_tables(t, e, f, m)
 
 
-def switch_matrix(configs, any_=0.0, compute=0.0, memory=0.0):
-    f = configs["f_mhz"].to_numpy()
-    m = configs["m_mhz"].to_numpy()
-    k = len(f)
-    idx = np.arange(k)
-    return (
-        any_ * (idx[:, None] != idx[None, :])
-        + compute * (f[:, None] != f[None, :])
-        + memory * (m[:, None] != m[None, :])
-    ).astype(float)
-
-
 def brute_force(t, e, deadline, ts, es, initial=None, idle=0.0):
     """Exhaustive over all K^N paths in numpy; returns (best energy or inf, min latency)."""
     n, k = t.shape
@@ -61,49 +46,6 @@ def brute_force(t, e, deadline, ts, es, initial=None, idle=0.0):
     en = en + idle * (deadline - block_t) / 1000.0
     ok = lat <= deadline * (1 + TOL)
     return (float(en[ok].min()) if ok.any() else math.inf), float(lat.min())
-
-
-def milp_optimum(t, e, deadline, ts, es, initial=None):
-    """Transition-variable MILP (scipy/HiGHS): x[i,k] binary, y[i,a,b] >= 0 flows between blocks."""
-    n, k = t.shape
-    nx, ny = n * k, (n - 1) * k * k
-    c = np.concatenate([e.ravel(), np.tile(es.ravel(), n - 1)])
-    tcoef = np.concatenate([t.ravel(), np.tile(ts.ravel(), n - 1)])
-    if initial is not None:
-        c[:k] += es[initial]
-        tcoef[:k] += ts[initial]
-    rows = n + 2 * (n - 1) * k + 1
-    A = lil_matrix((rows, nx + ny))
-    lo, hi = np.zeros(rows), np.zeros(rows)
-    r = 0
-    for i in range(n):
-        A[r, i * k:(i + 1) * k] = 1.0
-        lo[r] = hi[r] = 1.0
-        r += 1
-    for i in range(1, n):
-        base = nx + (i - 1) * k * k
-        for a in range(k):  # out-flow of a at block i-1
-            A[r, base + a * k:base + (a + 1) * k] = 1.0
-            A[r, (i - 1) * k + a] = -1.0
-            r += 1
-        for b in range(k):  # in-flow of b at block i
-            for a in range(k):
-                A[r, base + a * k + b] = 1.0
-            A[r, i * k + b] = -1.0
-            r += 1
-    A[r, :] = tcoef
-    lo[r], hi[r] = -np.inf, deadline
-    integrality = np.concatenate([np.ones(nx), np.zeros(ny)])
-    res = milp(
-        c,
-        constraints=LinearConstraint(A.tocsr(), lo, hi),
-        integrality=integrality,
-        bounds=Bounds(0.0, 1.0),
-        options={"mip_rel_gap": 1e-9, "time_limit": 120},
-    )
-    if res.status != 0:
-        return math.inf if res.status == 2 else None
-    return float(res.fun)
 
 
 # ------------------------------------------------------------------------------------------------
