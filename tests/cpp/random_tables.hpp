@@ -1,7 +1,8 @@
-// Random table problems shared by the solver and sweep tests: latency falls with compute and
-// memory frequency, power rises with both, per-split output sizes and server times vary.
+// Random table problems and scenarios shared by the solver and sweep tests: latency falls with
+// compute and memory frequency, power rises with both, per-split output sizes and server times vary.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <random>
 #include <vector>
@@ -26,6 +27,20 @@ inline TableProblem random_tables(std::mt19937_64& rng, std::size_t L, std::size
   for (auto& b : bits) b = 1e3 + 1e6 * u(rng);
   for (std::size_t l = 0; l < L; ++l) srv[l] = 1.0 * static_cast<double>(L - l) * (0.5 + u(rng));
   return TableProblem(L, f, m, lat, pw, bits, srv);
+}
+
+// A random radio/deadline scenario: uplinks from 0.1 to 10 MHz, with and without circuit power.
+inline Scenario random_scenario(std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  Scenario s;
+  s.bandwidth_hz = 1e5 + 1e7 * u(rng);
+  s.gain = std::pow(10.0, -9 + 4 * u(rng));
+  s.noise_w_per_hz = std::pow(10.0, -20 + 3 * u(rng));
+  s.p_max_w = 0.05 + 2 * u(rng);
+  s.p_circuit_w = u(rng) < 0.5 ? 0.0 : 2 * u(rng);
+  s.idle_power_w = 0.3 * u(rng);
+  s.deadline_ms = 1.0 + 30.0 * u(rng);
+  return s;
 }
 
 }  // namespace dvfskit::testing

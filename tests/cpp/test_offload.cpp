@@ -24,16 +24,7 @@ struct Instance {
 Instance random_instance(std::mt19937_64& rng) {
   const std::size_t L = 1 + rng() % 5, nf = 1 + rng() % 4, nm = 1 + rng() % 3;
   TableProblem tables = testing::random_tables(rng, L, nf, nm);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  Scenario s;
-  s.bandwidth_hz = 1e5 + 1e7 * u(rng);
-  s.gain = std::pow(10.0, -9 + 4 * u(rng));
-  s.noise_w_per_hz = std::pow(10.0, -20 + 3 * u(rng));
-  s.p_max_w = 0.05 + 2 * u(rng);
-  s.p_circuit_w = u(rng) < 0.5 ? 0.0 : 2 * u(rng);
-  s.idle_power_w = 0.3 * u(rng);
-  s.deadline_ms = 1.0 + 30.0 * u(rng);
-  return {std::move(tables), s};
+  return {std::move(tables), testing::random_scenario(rng)};
 }
 
 // Dense search over every (l, c) and a zoomed log grid in p, plus the boundary powers.

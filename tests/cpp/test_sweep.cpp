@@ -21,17 +21,8 @@ TableProblem make_tables(std::mt19937_64& rng, double latency_scale = 1.0) {
 }
 
 std::vector<Scenario> make_scenarios(std::mt19937_64& rng, std::size_t n) {
-  std::uniform_real_distribution<double> u(0.0, 1.0);
   std::vector<Scenario> out(n);
-  for (Scenario& s : out) {
-    s.bandwidth_hz = 1e5 + 1e7 * u(rng);
-    s.gain = std::pow(10.0, -9 + 4 * u(rng));
-    s.noise_w_per_hz = std::pow(10.0, -20 + 3 * u(rng));
-    s.p_max_w = 0.05 + 2 * u(rng);
-    s.p_circuit_w = u(rng) < 0.5 ? 0.0 : 2 * u(rng);
-    s.idle_power_w = 0.3 * u(rng);
-    s.deadline_ms = 1.0 + 30.0 * u(rng);
-  }
+  for (Scenario& s : out) s = testing::random_scenario(rng);
   return out;
 }
 
