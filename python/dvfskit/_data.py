@@ -1,9 +1,24 @@
 """Checks on numeric input shared by the whole package."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+
+
+def scalar(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """A finite number > 0 (>= 0 with ``allow_zero``) as float, else ValueError naming ``name``;
+    strings and booleans are not numbers here."""
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise ValueError(f"{name} must be finite and {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    return v
 
 
 def numeric_column(values: Any, name: str, *, source: str = "data", first_row: int = 0) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._data import json_list, numeric_column
+from ._data import json_list, numeric_column, scalar
 from ._model import Bounds, Model, as_model
 
 if TYPE_CHECKING:
@@ -133,19 +133,6 @@ def _fit_inputs(
     if not math.isfinite(square_sum):
         raise ValueError(f"{source}: y (or weights) too large: the sum of squares overflows (rescale the units)")
     return columns, y_values, w
-
-
-def _positive(value: Any, name: str) -> float:
-    """A finite number > 0, else ValueError naming the argument."""
-    if isinstance(value, (str, bytes, bool)):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return v
 
 
 def _whole(value: Any, name: str, minimum: int, limit: int = 2**31) -> int:
@@ -298,8 +285,8 @@ def fit(
     model = as_model(model)
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    loss_scale = _positive(loss_scale, "loss_scale")
-    tolerance = _positive(tolerance, "tolerance")
+    loss_scale = scalar(loss_scale, "loss_scale")
+    tolerance = scalar(tolerance, "tolerance")
     starts, max_iterations = _whole(starts, "starts", 1), _whole(max_iterations, "max_iterations", 1)
     retries, seed, threads = _whole(retries, "retries", 0), _whole(seed, "seed", 0, 2**64), _whole(threads, "threads", 0)
     columns, y_values, w = _fit_inputs(model, data, y, weights)

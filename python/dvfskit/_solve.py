@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._data import scalar
 
 ObjectiveSpec = Union[str, Tuple[str, float]]
 
@@ -36,18 +37,6 @@ def _array(value: Any, name: str, ndim: int) -> np.ndarray:
         raise ValueError(f"{name} contains NaN or infinite values")
     a.setflags(write=False)
     return a
-
-
-def _scalar(value: Any, name: str, *, allow_zero: bool) -> float:
-    if isinstance(value, (str, bytes, bool)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise ValueError(f"{name} must be finite and {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    return v
 
 
 class Problem:
@@ -173,7 +162,7 @@ class Problem:
         return self
 
     def _set_scenario(self, values: Dict[str, Any]) -> None:
-        clean = {k: _scalar(values[k], k, allow_zero=k in ("p_circuit_w", "idle_power_w")) for k in _SCENARIO_FIELDS}
+        clean = {k: scalar(values[k], k, allow_zero=k in ("p_circuit_w", "idle_power_w")) for k in _SCENARIO_FIELDS}
         # The uplink's SNR at full power, p_max g / (N0 B), must be a finite number (else NaN energies).
         snr = clean["p_max_w"] * clean["gain"] / clean["noise_w_per_hz"] / clean["bandwidth_hz"]
         if not math.isfinite(snr):
@@ -329,11 +318,11 @@ class Channel:
     circuit power (W)."""
 
     def __init__(self, bandwidth_hz: float, gain: float, noise_w_per_hz: float, p_max_w: float, p_circuit_w: float = 0.0) -> None:
-        self.bandwidth_hz = _scalar(bandwidth_hz, "bandwidth_hz", allow_zero=False)
-        self.gain = _scalar(gain, "gain", allow_zero=False)
-        self.noise_w_per_hz = _scalar(noise_w_per_hz, "noise_w_per_hz", allow_zero=False)
-        self.p_max_w = _scalar(p_max_w, "p_max_w", allow_zero=False)
-        self.p_circuit_w = _scalar(p_circuit_w, "p_circuit_w", allow_zero=True)
+        self.bandwidth_hz = scalar(bandwidth_hz, "bandwidth_hz", allow_zero=False)
+        self.gain = scalar(gain, "gain", allow_zero=False)
+        self.noise_w_per_hz = scalar(noise_w_per_hz, "noise_w_per_hz", allow_zero=False)
+        self.p_max_w = scalar(p_max_w, "p_max_w", allow_zero=False)
+        self.p_circuit_w = scalar(p_circuit_w, "p_circuit_w", allow_zero=True)
 
     def _asdict(self) -> Dict[str, float]:
         return {k: getattr(self, k) for k in ("bandwidth_hz", "gain", "noise_w_per_hz", "p_max_w", "p_circuit_w")}
@@ -368,7 +357,7 @@ def _parse_objective(objective: ObjectiveSpec, weight: Optional[float]) -> Tuple
     if kind == 2:
         if weight is None:
             raise ValueError("the weighted objective needs a weight: objective=('weighted', w), w in W (J/s)")
-        return kind, _scalar(weight, "weight", allow_zero=True)
+        return kind, scalar(weight, "weight", allow_zero=True)
     if weight is not None:
         raise ValueError("weight is only used with objective='weighted'")
     return kind, 0.0

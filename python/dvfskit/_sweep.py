@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._solve import _SCENARIO_FIELDS, Problem, _cpu_dvfs_latency, _parse_objective, _scalar
+from ._data import scalar
+from ._solve import _SCENARIO_FIELDS, Problem, _cpu_dvfs_latency, _parse_objective
 
 #: Baselines of :func:`dvfskit.baselines`, in its order (the optimum excluded).
 BASELINES = ("max_frequency", "compute_dvfs_only", "cpu_dvfs_model", "all_local", "full_offload", "fixed_max_power")
@@ -93,7 +94,7 @@ def _check_column(name: str, a: np.ndarray) -> None:
     bad = ~np.isfinite(a) | (a < 0) | ((a == 0) & (not zero_ok))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        _scalar(a[i], f"{name} (row/value {i})", allow_zero=zero_ok)  # raises ValueError with the value
+        scalar(a[i], f"{name} (row/value {i})", allow_zero=zero_ok)  # raises ValueError with the value
 
 
 def _problems_for(source: ProblemSource, key_combos: List[Dict[str, Any]]) -> List[Problem]:
