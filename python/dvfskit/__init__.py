@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import datasets, models
 from ._compare import compare
+from ._configs import ConfigSet
 from ._core import ExpressionError
 from ._fit import FitResult, fit, starting_values
 from ._fit_table import FitTable
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BlockTables",
     "Channel",
+    "ConfigSet",
     "Device",
     "ExpressionError",
     "FitResult",
