@@ -11,9 +11,11 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
+#include "interrupt.hpp"
 #include "dvfskit/expression.hpp"
 #include "dvfskit/fit.hpp"
 #include "dvfskit/group_fit.hpp"
+#include "dvfskit/linear_parameters.hpp"
 #include "dvfskit/regression_model.hpp"
 #include "dvfskit/start_values.hpp"
 
@@ -204,8 +206,10 @@ void bind_fit(py::module_& m) {
 
   py::class_<FitOptions>(m, "FitOptions", "Solver settings for one fit.")
       .def(py::init([](const std::string& loss, double loss_scale, int max_iterations, double ftol,
-                       double gtol, double xtol, int starts, std::uint64_t seed, int retries) {
+                       double gtol, double xtol, int starts, std::uint64_t seed, int retries,
+                       const std::string& solver) {
              FitOptions o;
+             o.solver = parse_solver(solver);
              o.loss = parse_loss(loss);
              o.loss_scale = loss_scale;
              o.max_iterations = max_iterations;
@@ -219,7 +223,7 @@ void bind_fit(py::module_& m) {
            }),
            py::arg("loss") = "linear", py::arg("loss_scale") = 1.0, py::arg("max_iterations") = 1000,
            py::arg("ftol") = 1e-15, py::arg("gtol") = 1e-15, py::arg("xtol") = 1e-15, py::arg("starts") = 1,
-           py::arg("seed") = 0, py::arg("retries") = 8)
+           py::arg("seed") = 0, py::arg("retries") = 8, py::arg("solver") = "auto")
       .def_readonly("loss_scale", &FitOptions::loss_scale)
       .def_readonly("max_iterations", &FitOptions::max_iterations)
       .def_readonly("starts", &FitOptions::starts)
@@ -281,16 +285,23 @@ void bind_fit(py::module_& m) {
         const std::size_t n = static_cast<std::size_t>(y.size());
         const ExpressionModel model(e, column_pointers(columns, n), n);
         const double* w = optional_weights(weights, n);
+        const PythonInterrupt interrupt;
+        FitOptions cancellable = options;
+        cancellable.cancel = interrupt.token();
         FitOutput out;
         {
           py::gil_scoped_release release;
-          out = fit(model, y.data(), w, with_guess(model, y.data(), w, spec, guess), options);
+          out = fit(model, y.data(), w, with_guess(model, y.data(), w, spec, guess), cancellable);
         }
         return to_dict(out);
       },
       py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("weights"), py::arg("spec"),
       py::arg("options"), py::arg("guess") = py::none(),
       "Least-squares fit of an expression model; returns a dict of results.");
+
+  m.def(
+      "linear_parameters", [](const Expression& e) { return linear_parameters(e); }, py::arg("expression"),
+      "Indices of the parameters the expression is jointly affine in (solved by variable projection).");
 
   m.def(
       "grid_guess",
@@ -314,10 +325,13 @@ void bind_fit(py::module_& m) {
         if (offsets.empty() || offsets.front() != 0 || offsets.back() != n)
           throw std::invalid_argument("offsets must start at 0 and end at the number of rows");
         GroupedData data{column_pointers(columns, n), y.data(), optional_weights(weights, n), offsets};
+        const PythonInterrupt interrupt;
+        FitOptions cancellable = options;
+        cancellable.cancel = interrupt.token();
         std::vector<FitOutput> outs;
         {
           py::gil_scoped_release release;
-          outs = fit_groups(e, data, specs, options, guess, threads);
+          outs = fit_groups(e, data, specs, cancellable, guess, threads);
         }
         return stack_groups(outs, e.parameters().size(), n);
       },
@@ -332,10 +346,13 @@ void bind_fit(py::module_& m) {
         const std::size_t n = static_cast<std::size_t>(y.size());
         const CallableModel model(std::move(f), spec.initial.size(), n);
         const double* w = optional_weights(weights, n);
+        const PythonInterrupt interrupt;
+        FitOptions cancellable = options;
+        cancellable.cancel = interrupt.token();
         FitOutput out;
         {
           py::gil_scoped_release release;
-          out = fit(model, y.data(), w, with_guess(model, y.data(), w, spec, guess), options);
+          out = fit(model, y.data(), w, with_guess(model, y.data(), w, spec, guess), cancellable);
         }
         model.rethrow_if_failed();
         return to_dict(out);

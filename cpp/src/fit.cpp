@@ -12,6 +12,9 @@
 #include <ceres/ceres.h>
 #include <ceres/manifold.h>
 
+#include "dvfskit/dense_lm.hpp"
+#include "dvfskit/variable_projection.hpp"
+
 namespace dvfskit {
 
 namespace {
@@ -103,6 +106,11 @@ std::string name_of(const ParameterSpec& spec, std::size_t j) {
   return j < spec.names.size() ? "'" + spec.names[j] + "'" : "#" + std::to_string(j);
 }
 
+std::size_t positive_weights(const double* weights, std::size_t n) {
+  if (weights == nullptr) return n;
+  return static_cast<std::size_t>(std::count_if(weights, weights + n, [](double w) { return w > 0.0; }));
+}
+
 void validate(const RegressionModel& model, const double* y, const double* weights,
               const ParameterSpec& spec, const FitOptions& options) {
   const std::size_t np = model.num_parameters();
@@ -134,10 +142,17 @@ void validate(const RegressionModel& model, const double* y, const double* weigh
     if (weights != nullptr && !(std::isfinite(weights[i]) && weights[i] >= 0.0))
       fail("weights[" + std::to_string(i) + "] must be finite and >= 0");
   }
+  const std::size_t positive = positive_weights(weights, n);
+  if (weights != nullptr && positive == 0) fail("weights are all zero: nothing to fit");
+  if (positive < num_free)
+    fail("weights: only " + std::to_string(positive) + " points have a positive weight; they cannot determine " +
+         std::to_string(num_free) + " free parameters");
   if (!(options.loss_scale > 0.0) || !std::isfinite(options.loss_scale)) fail("loss_scale must be positive and finite");
   if (options.max_iterations < 1) fail("max_iterations must be at least 1");
   if (options.starts < 1) fail("starts must be at least 1");
   if (options.retries < 0) fail("retries must be at least 0");
+  if (options.solver == Solver::Dense && options.loss != Loss::Linear)
+    fail("solver 'dense' fits loss 'linear' only; use solver 'ceres' or 'auto' for robust losses");
 }
 
 // Deterministic start `k` (k >= 1): a spread within the bounds, or around p0 where unbounded.
@@ -169,6 +184,26 @@ struct SolveRun {
   int iterations = 0;
   int start = 0;
   std::string message;
+};
+
+// Ceres cannot be left by an exception: the callback aborts the solve and remembers why.
+class CancelCallback final : public ceres::IterationCallback {
+ public:
+  explicit CancelCallback(const CancelToken* token) : token_(token) {}
+  ceres::CallbackReturnType operator()(const ceres::IterationSummary&) override {
+    try {
+      check(token_);
+    } catch (const Cancelled&) {
+      cancelled_ = true;
+      return ceres::SOLVER_ABORT;
+    }
+    return ceres::SOLVER_CONTINUE;
+  }
+  bool cancelled() const { return cancelled_; }
+
+ private:
+  const CancelToken* token_;
+  bool cancelled_ = false;
 };
 
 SolveRun solve_from(const RegressionModel& model, const double* y, const double* weights,
@@ -232,8 +267,11 @@ SolveRun solve_from(const RegressionModel& model, const double* y, const double*
   solver_options.num_threads = 1;
   solver_options.logging_type = ceres::SILENT;
   solver_options.minimizer_progress_to_stdout = false;
+  CancelCallback cancel(options.cancel);
+  if (options.cancel != nullptr) solver_options.callbacks.push_back(&cancel);
   ceres::Solver::Summary summary;
   ceres::Solve(solver_options, &problem, &summary);
+  if (cancel.cancelled()) throw Cancelled();
 
   run.cost = summary.final_cost;
   run.usable = summary.IsSolutionUsable() && std::isfinite(summary.final_cost);
@@ -267,32 +305,96 @@ SolveRun solve_bounded(const RegressionModel& model, const double* y, const doub
   return polished;
 }
 
+// The dense solver: Levenberg-Marquardt over the free parameters, or over the free nonlinear
+// ones only with the linear ones projected out (solved exactly at every step).
+SolveRun solve_dense(const RegressionModel& model, const double* y, const double* sqrt_weights,
+                     const ParameterSpec& spec, const FitOptions& options, std::vector<double> start) {
+  const std::size_t np = model.num_parameters();
+  std::vector<int> linear, unknowns;
+  for (int j : model.linear_parameters())
+    if (!spec.fixed[static_cast<std::size_t>(j)] && linear.size() < BoundedLeastSquares::kMaxUnknowns)
+      linear.push_back(j);
+  for (std::size_t j = 0; j < np; ++j) {
+    const int jj = static_cast<int>(j);
+    if (!spec.fixed[j] && std::find(linear.begin(), linear.end(), jj) == linear.end()) unknowns.push_back(jj);
+  }
+  std::vector<double> x, lower, upper;
+  for (int j : unknowns) {
+    const auto jj = static_cast<std::size_t>(j);
+    x.push_back(std::clamp(start[jj], spec.lower[jj], spec.upper[jj]));
+    lower.push_back(spec.lower[jj]);
+    upper.push_back(spec.upper[jj]);
+  }
+  LmOptions lm;
+  lm.max_iterations = options.max_iterations;
+  lm.function_tolerance = options.function_tolerance;
+  lm.gradient_tolerance = options.gradient_tolerance;
+  lm.parameter_tolerance = options.parameter_tolerance;
+  lm.cancel = options.cancel;
+  const WeightedData data{model, y, sqrt_weights};
+  SolveRun run;
+  LmSummary summary;
+  if (linear.empty()) {
+    ResidualProblem problem(data, std::move(start), unknowns);
+    summary = levenberg_marquardt(problem, x.data(), lower.data(), upper.data(), lm);
+    std::vector<double> r(model.num_points());
+    problem.residuals(x.data(), r.data());  // the parameters at the solution, not at the last trial
+    run.params = problem.parameters();
+  } else {
+    ProjectedProblem problem(data, std::move(start), unknowns, linear, spec.lower, spec.upper);
+    summary = levenberg_marquardt(problem, x.data(), lower.data(), upper.data(), lm);
+    std::vector<double> r(model.num_points());
+    if (summary.usable) summary.usable = problem.residuals(x.data(), r.data());
+    run.params = problem.parameters();
+  }
+  run.cost = summary.cost;
+  run.usable = summary.usable && std::isfinite(summary.cost);
+  run.converged = summary.converged;
+  run.iterations = summary.iterations;
+  run.message = summary.message;
+  return run;
+}
+
+bool use_dense(const RegressionModel& model, const FitOptions& options) {
+  if (options.solver != Solver::Auto) return options.solver == Solver::Dense;
+  return options.loss == Loss::Linear && model.num_parameters() <= kDenseMaxParameters &&
+         model.num_points() <= kDenseMaxPoints;
+}
+
+// Sums over residuals scaled by a power of two near 1 / max|y| (exact), so that statistics neither
+// overflow nor underflow whatever the units of y; rss is then scaled back.
 void fill_statistics(FitOutput& out, const double* y, const double* weights) {
   const std::size_t n = out.n;
+  double largest = 0.0;
+  for (std::size_t i = 0; i < n; ++i) largest = std::max(largest, std::fabs(y[i]));
+  const int exponent = largest > 0.0 ? std::ilogb(largest) : 0;
+  const auto scaled = [exponent](double v) { return std::ldexp(v, -exponent); };
   double sum_y = 0.0;
-  for (std::size_t i = 0; i < n; ++i) sum_y += y[i];
+  for (std::size_t i = 0; i < n; ++i) sum_y += scaled(y[i]);
   const double mean_y = sum_y / static_cast<double>(n);
   double rss = 0.0, sse = 0.0, sst = 0.0, ape = 0.0;
   std::size_t nonzero = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double r = y[i] - out.prediction[i];
+    const double r = scaled(y[i]) - scaled(out.prediction[i]);
     rss += (weights != nullptr ? weights[i] : 1.0) * r * r;
     sse += r * r;
-    sst += (y[i] - mean_y) * (y[i] - mean_y);
+    sst += (scaled(y[i]) - mean_y) * (scaled(y[i]) - mean_y);
     if (y[i] != 0.0) {
-      ape += std::fabs(r / y[i]);
+      ape += std::fabs((y[i] - out.prediction[i]) / y[i]);
       ++nonzero;
     }
   }
   const double dn = static_cast<double>(n);
+  const double m = static_cast<double>(positive_weights(weights, n));
   const double k = static_cast<double>(out.num_free);
-  out.rss = rss;
-  out.rmse = std::sqrt(sse / dn);
+  out.rss = std::ldexp(rss, 2 * exponent);
+  out.rmse = std::ldexp(std::sqrt(sse / dn), exponent);
   out.r2 = sst > 0.0 ? 1.0 - sse / sst : kNaN;
   out.mape = nonzero > 0 ? 100.0 * ape / static_cast<double>(nonzero) : kNaN;
   // A perfect fit has rss == 0: log(0) = -inf is the honest information criterion there.
-  out.aic = dn * std::log(rss / dn) + 2.0 * k;
-  out.bic = dn * std::log(rss / dn) + k * std::log(dn);
+  const double log_rss = std::log(rss / m) + 2.0 * exponent * std::log(2.0);
+  out.aic = m * log_rss + 2.0 * k;
+  out.bic = m * log_rss + k * std::log(m);
 }
 
 // Covariance = (J^T J)^-1 * rss / dof over the free parameters not pinned at a bound, from the
@@ -345,7 +447,7 @@ FitOutput summarize(const SolveRun& run, const RegressionModel& model, const dou
   out.n = n;
   out.params = run.params;
   out.num_free = static_cast<std::size_t>(std::count(spec.fixed.begin(), spec.fixed.end(), 0));
-  out.dof = static_cast<long>(n) - static_cast<long>(out.num_free);
+  out.dof = static_cast<long>(positive_weights(weights, n)) - static_cast<long>(out.num_free);
   out.success = run.usable && run.converged;
   out.message = run.message;
   out.iterations = run.iterations;
@@ -386,15 +488,32 @@ Loss parse_loss(std::string_view name) {
                               "': use linear, huber, soft_l1, cauchy or arctan");
 }
 
+Solver parse_solver(std::string_view name) {
+  if (name == "auto") return Solver::Auto;
+  if (name == "ceres") return Solver::Ceres;
+  if (name == "dense") return Solver::Dense;
+  throw std::invalid_argument("unknown solver '" + std::string(name) + "': use auto, ceres or dense");
+}
+
 FitOutput fit(const RegressionModel& model, const double* y, const double* weights,
               const ParameterSpec& spec, const FitOptions& options) {
   validate(model, y, weights, spec, options);
+  const bool dense = use_dense(model, options);
+  std::vector<double> sqrt_weights;
+  if (weights != nullptr) {
+    sqrt_weights.resize(model.num_points());
+    for (std::size_t i = 0; i < sqrt_weights.size(); ++i) sqrt_weights[i] = std::sqrt(weights[i]);
+  }
+  const auto solve = [&](std::vector<double> start) {
+    check(options.cancel);
+    return dense ? solve_dense(model, y, weights ? sqrt_weights.data() : nullptr, spec, options, std::move(start))
+                 : solve_bounded(model, y, weights, spec, options, std::move(start));
+  };
 
   // Start 0 is p0; starts 1..starts-1 are spread. Only usable runs can replace the first.
   SolveRun best;
   for (int k = 0; k < options.starts; ++k) {
-    SolveRun run = solve_bounded(model, y, weights, spec, options,
-                                 k == 0 ? spec.initial : spread_start(spec, k, options.seed));
+    SolveRun run = solve(k == 0 ? spec.initial : spread_start(spec, k, options.seed));
     run.start = k;
     if (k == 0 || (run.usable && (!best.usable || run.cost < best.cost))) best = std::move(run);
   }
@@ -403,8 +522,7 @@ FitOutput fit(const RegressionModel& model, const double* y, const double* weigh
   // exponential driven to saturation) usually means a poor start: retry from further spread
   // starts until a healthy solution with a lower cost appears.
   for (int r = 0; r < options.retries && !healthy(out, spec); ++r) {
-    SolveRun run =
-        solve_bounded(model, y, weights, spec, options, spread_start(spec, options.starts + r, options.seed));
+    SolveRun run = solve(spread_start(spec, options.starts + r, options.seed));
     run.start = options.starts + r;
     FitOutput candidate = summarize(run, model, y, weights, spec);
     if (healthy(candidate, spec) && (!out.success || candidate.rss < out.rss)) {

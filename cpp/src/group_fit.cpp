@@ -41,6 +41,7 @@ std::vector<FitOutput> fit_groups(const Expression& expression, const GroupedDat
   for (std::size_t g = 0; g < groups; ++g)
     if (data.offsets[g + 1] < data.offsets[g]) throw std::invalid_argument("offsets must not decrease");
 
+  const CompiledExpression compiled(expression);
   std::vector<FitOutput> outputs(groups);
   parallel_for(groups, threads, [&](std::size_t g) {
     const std::size_t first = data.offsets[g];
@@ -50,14 +51,16 @@ std::vector<FitOutput> fit_groups(const Expression& expression, const GroupedDat
     const double* y = data.y + first;
     const double* w = data.weights != nullptr ? data.weights + first : nullptr;
     try {
-      const ExpressionModel model(expression, columns, n);
+      const ExpressionModel model(compiled, columns, n);
       ParameterSpec spec = specs[g];
       if (guess && n > 0) spec.initial = grid_guess(model, y, w, spec, *guess);
       outputs[g] = fit(model, y, w, spec, options);
+    } catch (const Cancelled&) {
+      throw;
     } catch (const std::exception& e) {
       outputs[g] = failed_group(specs[g], n, e.what());
     }
-  });
+  }, options.cancel);
   return outputs;
 }
 

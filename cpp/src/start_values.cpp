@@ -6,7 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include <Eigen/Dense>
+#include "dvfskit/bounded_least_squares.hpp"
+#include "dvfskit/variable_projection.hpp"
 
 namespace dvfskit {
 
@@ -14,65 +15,11 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// min || A x - b || subject to lower <= x <= upper, for a handful of columns: the unconstrained
-// solution when feasible, else every combination of free / at-lower / at-upper (3^k), the best
-// feasible one kept. Returns the rss (infinity when no combination is feasible).
-double bounded_least_squares(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, const std::vector<double>& lower,
-                             const std::vector<double>& upper, Eigen::VectorXd& x) {
-  const int k = static_cast<int>(A.cols());
-  // The unconstrained solution, when it lies within the bounds, is the bounded optimum (convex).
-  x = A.colPivHouseholderQr().solve(b);
-  bool inside = x.allFinite();
-  for (int j = 0; j < k && inside; ++j) inside = x(j) >= lower[j] && x(j) <= upper[j];
-  if (inside) return (A * x - b).squaredNorm();
-  int combinations = 1;
-  for (int j = 0; j < k; ++j) combinations *= 3;
-  double best = kInf;
-  Eigen::VectorXd candidate(k);
-  for (int code = 0; code < combinations; ++code) {
-    std::vector<int> free;
-    Eigen::VectorXd rhs = b;
-    bool valid = true;
-    for (int j = 0, c = code; j < k; ++j, c /= 3) {
-      const int state = c % 3;  // 0 free, 1 at lower, 2 at upper
-      if (state == 0) {
-        free.push_back(j);
-        continue;
-      }
-      const double v = state == 1 ? lower[j] : upper[j];
-      if (!std::isfinite(v)) {
-        valid = false;
-        break;
-      }
-      candidate(j) = v;
-      rhs -= A.col(j) * v;
-    }
-    if (!valid) continue;
-    if (!free.empty()) {
-      Eigen::MatrixXd sub(A.rows(), static_cast<Eigen::Index>(free.size()));
-      for (std::size_t a = 0; a < free.size(); ++a) sub.col(static_cast<Eigen::Index>(a)) = A.col(free[a]);
-      const Eigen::VectorXd solution = sub.colPivHouseholderQr().solve(rhs);
-      for (std::size_t a = 0; a < free.size(); ++a) {
-        const double v = solution(static_cast<Eigen::Index>(a));
-        if (!std::isfinite(v) || v < lower[free[a]] || v > upper[free[a]]) valid = false;
-        candidate(free[a]) = v;
-      }
-    }
-    if (!valid) continue;
-    const double rss = (A * candidate - b).squaredNorm();
-    if (rss < best) {
-      best = rss;
-      x = candidate;
-    }
-  }
-  return best;
-}
-
 void check(const GridGuess& g, const ParameterSpec& spec) {
   const int np = static_cast<int>(spec.initial.size());
   auto fail = [](const std::string& m) { throw std::invalid_argument("grid guess: " + m); };
   if (g.searched.size() != g.grids.size()) fail("one grid is needed per searched parameter");
-  if (g.linear.size() > 6) fail("at most 6 linear parameters");
+  if (g.linear.size() > static_cast<std::size_t>(BoundedLeastSquares::kMaxUnknowns)) fail("at most 16 linear parameters");
   std::vector<int> seen;
   for (const std::vector<int>* list : {&g.linear, &g.searched})
     for (int j : *list) {
@@ -101,55 +48,47 @@ std::vector<double> grid_guess(const RegressionModel& model, const double* y, co
   std::vector<double> best = spec.initial;
   if (n == 0) return best;
 
-  // Fixed parameters are not guessed.
-  std::vector<int> linear, searched;
+  // Fixed parameters are not guessed. The linear parameters are those the guess declares that the
+  // model is affine in (all it declares for a model without an expression program).
+  const auto contains = [](const std::vector<int>& v, int j) { return std::find(v.begin(), v.end(), j) != v.end(); };
+  std::vector<int> searched, linear, nonlinear;
   std::vector<const std::vector<double>*> grids;
-  for (int j : guess.linear)
-    if (!spec.fixed[j]) linear.push_back(j);
   for (std::size_t s = 0; s < guess.searched.size(); ++s)
-    if (!spec.fixed[guess.searched[s]]) {
+    if (!spec.fixed[static_cast<std::size_t>(guess.searched[s])]) {
       searched.push_back(guess.searched[s]);
       grids.push_back(&guess.grids[s]);
     }
+  const std::vector<int> affine = model.linear_parameters();
+  for (int j : guess.linear)
+    if (!spec.fixed[static_cast<std::size_t>(j)] && (affine.empty() || contains(affine, j))) linear.push_back(j);
+  for (std::size_t j = 0; j < np; ++j)
+    if (!spec.fixed[j] && !contains(linear, static_cast<int>(j))) nonlinear.push_back(static_cast<int>(j));
 
-  std::vector<double> lower, upper;
-  for (int j : linear) {
-    lower.push_back(spec.lower[j]);
-    upper.push_back(spec.upper[j]);
-  }
-  std::vector<double> p = spec.initial;
-  std::vector<double> prediction(n), jacobian(n * np);
-  Eigen::MatrixXd A(n, linear.size());
-  Eigen::VectorXd b(n);
-  Eigen::VectorXd x(linear.size());
+  if (n < linear.size()) return best;  // too few points: fit() says so
+  std::vector<double> sqrt_weights;
+  if (weights != nullptr)
+    for (std::size_t i = 0; i < n; ++i) sqrt_weights.push_back(std::sqrt(weights[i]));
+  ProjectedProblem problem({model, y, weights != nullptr ? sqrt_weights.data() : nullptr}, spec.initial, nonlinear,
+                           linear, spec.lower, spec.upper);
+  std::vector<double> x;
+  std::vector<std::size_t> position;  // of each searched parameter in x
+  for (int j : nonlinear) x.push_back(spec.initial[static_cast<std::size_t>(j)]);
+  for (int j : searched)
+    position.push_back(static_cast<std::size_t>(std::find(nonlinear.begin(), nonlinear.end(), j) - nonlinear.begin()));
   double best_rss = kInf;
   std::vector<std::size_t> index(searched.size(), 0);
   for (;;) {
     bool in_bounds = true;
     for (std::size_t s = 0; s < searched.size(); ++s) {
-      const int j = searched[s];
-      p[j] = (*grids[s])[index[s]];
-      in_bounds = in_bounds && p[j] >= spec.lower[j] && p[j] <= spec.upper[j];
+      const auto j = static_cast<std::size_t>(searched[s]);
+      x[position[s]] = (*grids[s])[index[s]];
+      in_bounds = in_bounds && x[position[s]] >= spec.lower[j] && x[position[s]] <= spec.upper[j];
     }
     if (in_bounds) {
-      for (int j : linear) p[j] = 0.0;  // prediction = offset + J_linear x (exact: linear in x)
-      model.predict(p.data(), prediction.data(), jacobian.data());
-      bool finite = true;
-      for (std::size_t i = 0; i < n && finite; ++i) {
-        const double sw = weights != nullptr ? std::sqrt(weights[i]) : 1.0;
-        b(static_cast<Eigen::Index>(i)) = sw * (y[i] - prediction[i]);
-        for (std::size_t a = 0; a < linear.size(); ++a)
-          A(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(a)) = sw * jacobian[i * np + linear[a]];
-        finite = std::isfinite(b(static_cast<Eigen::Index>(i))) &&
-                 A.row(static_cast<Eigen::Index>(i)).allFinite();
-      }
-      if (finite) {
-        const double rss = linear.empty() ? b.squaredNorm() : bounded_least_squares(A, b, lower, upper, x);
-        if (rss < best_rss) {
-          best_rss = rss;
-          for (std::size_t a = 0; a < linear.size(); ++a) p[linear[a]] = x(static_cast<Eigen::Index>(a));
-          best = p;
-        }
+      const double rss = problem.reduced_rss(x.data());
+      if (rss < best_rss) {
+        best_rss = rss;
+        best = problem.parameters();
       }
     }
     // next grid point (odometer)
@@ -161,7 +100,9 @@ std::vector<double> grid_guess(const RegressionModel& model, const double* y, co
     if (s == searched.size()) break;
   }
 
-  const double scale = std::max(median_abs(y, n), 1e-12);
+  double scale = median_abs(y, n);  // of y, so that the step does not depend on its units
+  for (std::size_t i = 0; i < n && !(scale > 0.0); ++i) scale = std::max(scale, std::fabs(y[i]));
+  if (!(scale > 0.0)) scale = 1.0;
   for (std::size_t j = 0; j < np; ++j) {
     if (spec.fixed[j]) continue;
     const bool is_linear = std::find(linear.begin(), linear.end(), static_cast<int>(j)) != linear.end();

@@ -21,7 +21,8 @@ struct GroupedData {
 // Fits every group; `specs` holds one ParameterSpec per group. With `guess`, each group's starting
 // values come from grid_guess on that group's rows. A group whose input is invalid (too few
 // points, p0 outside bounds, ...) does not sink the others: its FitOutput has success = false and
-// the reason in `message`. Thread-safe; threads = 0 uses all cores.
+// the reason in `message`. Thread-safe; threads = 0 uses all cores. options.cancel is checked
+// between groups (and within each fit); Cancelled is thrown once every thread has stopped.
 std::vector<FitOutput> fit_groups(const Expression& expression, const GroupedData& data,
                                   const std::vector<ParameterSpec>& specs, const FitOptions& options,
                                   const std::optional<GridGuess>& guess, int threads);
