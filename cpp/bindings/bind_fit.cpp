@@ -193,16 +193,19 @@ void bind_fit(py::module_& m) {
 
   py::class_<ParameterSpec>(m, "ParameterSpec", "Names, initial values, bounds and fixed flags.")
       .def(py::init([](std::vector<std::string> names, std::vector<double> initial, std::vector<double> lower,
-                       std::vector<double> upper, const std::vector<bool>& fixed) {
+                       std::vector<double> upper, const std::vector<bool>& fixed, const std::vector<bool>& given) {
              return ParameterSpec{std::move(names), std::move(initial), std::move(lower), std::move(upper),
-                                  std::vector<char>(fixed.begin(), fixed.end())};
+                                  std::vector<char>(fixed.begin(), fixed.end()),
+                                  std::vector<char>(given.begin(), given.end())};
            }),
-           py::arg("names"), py::arg("initial"), py::arg("lower"), py::arg("upper"), py::arg("fixed"))
+           py::arg("names"), py::arg("initial"), py::arg("lower"), py::arg("upper"), py::arg("fixed"),
+           py::arg("given") = std::vector<bool>{})
       .def_readonly("names", &ParameterSpec::names)
       .def_readonly("initial", &ParameterSpec::initial)
       .def_readonly("lower", &ParameterSpec::lower)
       .def_readonly("upper", &ParameterSpec::upper)
-      .def_property_readonly("fixed", [](const ParameterSpec& s) { return std::vector<bool>(s.fixed.begin(), s.fixed.end()); });
+      .def_property_readonly("fixed", [](const ParameterSpec& s) { return std::vector<bool>(s.fixed.begin(), s.fixed.end()); })
+      .def_property_readonly("given", [](const ParameterSpec& s) { return std::vector<bool>(s.given.begin(), s.given.end()); });
 
   py::class_<FitOptions>(m, "FitOptions", "Solver settings for one fit.")
       .def(py::init([](const std::string& loss, double loss_scale, int max_iterations, double ftol,

@@ -15,8 +15,12 @@ constexpr int kMax = BoundedLeastSquares::kMaxUnknowns;
 using Small = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor, kMax, kMax>;
 using SmallVector = Eigen::Matrix<double, Eigen::Dynamic, 1, Eigen::ColMajor, kMax, 1>;
 
-// 2-norm without overflow or underflow of the squares.
+// 2-norm without overflow or underflow of the squares (rescaled only when they would).
 double norm2(const double* x, std::size_t n) {
+  double direct = 0.0;
+  for (std::size_t i = 0; i < n; ++i) direct += x[i] * x[i];
+  if (direct > 1e-280 && direct < 1e280) return std::sqrt(direct);
+  if (direct == 0.0) return 0.0;
   double scale = 0.0;
   for (std::size_t i = 0; i < n; ++i) scale = std::max(scale, std::fabs(x[i]));
   if (scale == 0.0 || !std::isfinite(scale)) return scale;
@@ -39,6 +43,14 @@ void reflect(const double* a, std::size_t m, int j, double tau, double* v) {
   for (std::size_t i = jj + 1; i < m; ++i) v[i] -= w * col[i];
 }
 
+// An upper triangular R whose diagonal is far from singular: solved by back substitution.
+bool well_conditioned(const Small& R) {
+  const double largest = R.cwiseAbs().maxCoeff();
+  for (Eigen::Index j = 0; j < R.cols(); ++j)
+    if (!(std::fabs(R(j, j)) > 1e-10 * largest)) return false;
+  return true;
+}
+
 }  // namespace
 
 void householder_qr(double* a, std::size_t m, int k, double* tau) {
@@ -51,7 +63,9 @@ void householder_qr(double* a, std::size_t m, int k, double* tau) {
       tau[j] = 0.0;
       continue;
     }
-    const double beta = -std::copysign(std::hypot(alpha, tail), alpha);
+    const double squares = alpha * alpha + tail * tail;
+    const double length = squares > 1e-280 && squares < 1e280 ? std::sqrt(squares) : std::hypot(alpha, tail);
+    const double beta = -std::copysign(length, alpha);
     tau[j] = (beta - alpha) / beta;
     const double scale = 1.0 / (alpha - beta);
     for (std::size_t i = jj + 1; i < m; ++i) col[i] *= scale;
@@ -116,8 +130,12 @@ double BoundedLeastSquares::solve(const double* A, std::size_t m, int k, const d
         rhs -= R.col(j) * current(j);
       }
     }
-    const Eigen::ColPivHouseholderQR<Small> qr(RF);
-    const SmallVector z = qr.solve(rhs);
+    SmallVector z;
+    if (nf == k && well_conditioned(R)) {
+      z = R.triangularView<Eigen::Upper>().solve(rhs);
+    } else {
+      z = Eigen::ColPivHouseholderQR<Small>(RF).solve(rhs);
+    }
     for (int j = 0, f = 0; j < k; ++j)
       if (state_[static_cast<std::size_t>(j)] == 0) out(j) = z(f++);
   };

@@ -132,14 +132,20 @@ LmSummary levenberg_marquardt(LeastSquaresProblem& problem, double* x_data, cons
         s.message = "Parameter tolerance reached";
         return s;
       }
+      // Converged when a short, nearly undamped step promises a decrease of the cost below the
+      // function tolerance (the cost cannot be lowered further in a meaningful way).
+      w.js.noalias() = w.J * w.step;
+      const double predicted = -(w.g.dot(w.step) + 0.5 * w.js.squaredNorm());
+      if (predicted <= options.function_tolerance * s.cost && mu <= 1.0 && step_norm <= 1e-3 * x_norm) {
+        s.converged = true;
+        s.message = "Function tolerance reached";
+        return s;
+      }
       const bool finite = problem.residuals(w.x_new.data(), w.r_new.data());
       double rho = -1.0, actual = 0.0;
       if (finite) {
-        const double cost_new = 0.5 * w.r_new.squaredNorm();
-        w.js.noalias() = w.J * w.step;
-        const double predicted = -(w.g.dot(w.step) + 0.5 * w.js.squaredNorm());
-        actual = s.cost - cost_new;
-        if (predicted > 0.0 && actual > 0.0) rho = actual / predicted;
+        actual = s.cost - 0.5 * w.r_new.squaredNorm();
+        if (actual > 0.0) rho = actual / predicted;
       }
       if (rho > 1e-3) {
         const double previous = s.cost;

@@ -305,15 +305,32 @@ SolveRun solve_bounded(const RegressionModel& model, const double* y, const doub
   return polished;
 }
 
-// The dense solver: Levenberg-Marquardt over the free parameters, or over the free nonlinear
-// ones only with the linear ones projected out (solved exactly at every step).
-SolveRun solve_dense(const RegressionModel& model, const double* y, const double* sqrt_weights,
-                     const ParameterSpec& spec, const FitOptions& options, std::vector<double> start) {
-  const std::size_t np = model.num_parameters();
-  std::vector<int> linear, unknowns;
+// The free parameters the model is linear in (at most BoundedLeastSquares::kMaxUnknowns).
+std::vector<int> free_linear(const RegressionModel& model, const ParameterSpec& spec) {
+  std::vector<int> linear;
   for (int j : model.linear_parameters())
     if (!spec.fixed[static_cast<std::size_t>(j)] && linear.size() < BoundedLeastSquares::kMaxUnknowns)
       linear.push_back(j);
+  return linear;
+}
+
+// Starting values the user gave for every free linear parameter carry information variable
+// projection would discard (which of two exchangeable terms is which, for example): the full
+// problem is solved from them first.
+bool honours_linear_start(const RegressionModel& model, const ParameterSpec& spec) {
+  const std::vector<int> linear = free_linear(model, spec);
+  return !linear.empty() && std::all_of(linear.begin(), linear.end(), [&](int j) {
+    return static_cast<std::size_t>(j) < spec.given.size() && spec.given[static_cast<std::size_t>(j)] != 0;
+  });
+}
+
+// The dense solver: Levenberg-Marquardt over the free parameters, or over the free nonlinear
+// ones only with the linear ones projected out (solved exactly at every step).
+SolveRun solve_dense(const RegressionModel& model, const double* y, const double* sqrt_weights,
+                     const ParameterSpec& spec, const FitOptions& options, std::vector<double> start, bool project) {
+  const std::size_t np = model.num_parameters();
+  std::vector<int> linear, unknowns;
+  if (project) linear = free_linear(model, spec);
   for (std::size_t j = 0; j < np; ++j) {
     const int jj = static_cast<int>(j);
     if (!spec.fixed[j] && std::find(linear.begin(), linear.end(), jj) == linear.end()) unknowns.push_back(jj);
@@ -504,25 +521,36 @@ FitOutput fit(const RegressionModel& model, const double* y, const double* weigh
     sqrt_weights.resize(model.num_points());
     for (std::size_t i = 0; i < sqrt_weights.size(); ++i) sqrt_weights[i] = std::sqrt(weights[i]);
   }
-  const auto solve = [&](std::vector<double> start) {
+  const auto solve = [&](std::vector<double> start, bool project) {
     check(options.cancel);
-    return dense ? solve_dense(model, y, weights ? sqrt_weights.data() : nullptr, spec, options, std::move(start))
+    return dense ? solve_dense(model, y, weights ? sqrt_weights.data() : nullptr, spec, options, std::move(start),
+                               project)
                  : solve_bounded(model, y, weights, spec, options, std::move(start));
   };
+  const bool full_first = dense && honours_linear_start(model, spec);
 
   // Start 0 is p0; starts 1..starts-1 are spread. Only usable runs can replace the first.
   SolveRun best;
   for (int k = 0; k < options.starts; ++k) {
-    SolveRun run = solve(k == 0 ? spec.initial : spread_start(spec, k, options.seed));
+    SolveRun run = solve(k == 0 ? spec.initial : spread_start(spec, k, options.seed), !(k == 0 && full_first));
     run.start = k;
     if (k == 0 || (run.usable && (!best.usable || run.cost < best.cost))) best = std::move(run);
   }
   FitOutput out = summarize(best, model, y, weights, spec);
+  if (full_first && !healthy(out, spec)) {
+    // the full problem failed from the given start: project the linear parameters out
+    SolveRun run = solve(spec.initial, true);
+    FitOutput candidate = summarize(run, model, y, weights, spec);
+    if (healthy(candidate, spec) && (!out.success || candidate.rss < out.rss)) {
+      candidate.message += " (with the linear parameters projected out, after the given starting values failed)";
+      out = std::move(candidate);
+    }
+  }
   // A solution that failed or is degenerate (parameters the data cannot determine there, e.g. an
   // exponential driven to saturation) usually means a poor start: retry from further spread
   // starts until a healthy solution with a lower cost appears.
   for (int r = 0; r < options.retries && !healthy(out, spec); ++r) {
-    SolveRun run = solve(spread_start(spec, options.starts + r, options.seed));
+    SolveRun run = solve(spread_start(spec, options.starts + r, options.seed), true);
     run.start = options.starts + r;
     FitOutput candidate = summarize(run, model, y, weights, spec);
     if (healthy(candidate, spec) && (!out.success || candidate.rss < out.rss)) {

@@ -88,7 +88,8 @@ def resolve_parameters(
             initial.append(user[n])
         else:
             initial.append(_inside(start[n], lower[j], upper[j]))
-    spec = _core.ParameterSpec(list(names), initial, lower, upper, [n in fixed_names for n in names])
+    spec = _core.ParameterSpec(list(names), initial, lower, upper, [n in fixed_names for n in names],
+                               [n in user for n in names])
     return spec, grid
 
 

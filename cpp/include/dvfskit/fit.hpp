@@ -51,6 +51,7 @@ struct ParameterSpec {
   std::vector<double> lower;       // -inf where unbounded
   std::vector<double> upper;       // +inf where unbounded
   std::vector<char> fixed;         // 1 where held at `initial`
+  std::vector<char> given;         // 1 where `initial` comes from the user (may be empty: none)
 };
 
 struct FitOutput {
