@@ -135,13 +135,6 @@ const double* optional_weights(const std::optional<Array>& weights, std::size_t 
   return weights->data();
 }
 
-// The spec with starting values from the grid guess, when one is given.
-ParameterSpec with_guess(const RegressionModel& model, const double* y, const double* w, ParameterSpec spec,
-                         const std::optional<GridGuess>& guess) {
-  if (guess) spec.initial = grid_guess(model, y, w, spec, *guess);
-  return spec;
-}
-
 // Stacks per-group outputs into arrays: params (G, P), covariance (G, P, P), statistics (G,).
 py::dict stack_groups(const std::vector<FitOutput>& outs, std::size_t np, std::size_t rows) {
   const auto G = static_cast<py::ssize_t>(outs.size());
@@ -154,6 +147,7 @@ py::dict stack_groups(const std::vector<FitOutput>& outs, std::size_t np, std::s
   const char* names[] = {"rss", "rmse", "r2", "mape", "aic", "bic"};
   for (const char* k : names) stats.emplace(k, Array(G));
   py::list messages;
+  std::map<std::string, py::str> interned;  // most groups share a handful of messages
   std::size_t row = 0;
   for (py::ssize_t g = 0; g < G; ++g) {
     const FitOutput& o = outs[static_cast<std::size_t>(g)];
@@ -169,7 +163,9 @@ py::dict stack_groups(const std::vector<FitOutput>& outs, std::size_t np, std::s
     n.mutable_at(g) = static_cast<long>(o.n);
     dof.mutable_at(g) = o.dof;
     iterations.mutable_at(g) = o.iterations;
-    messages.append(o.message);
+    auto it = interned.find(o.message);
+    if (it == interned.end()) it = interned.emplace(o.message, py::str(o.message)).first;
+    messages.append(it->second);
   }
   py::dict d;
   d["params"] = params;
@@ -294,7 +290,7 @@ void bind_fit(py::module_& m) {
         FitOutput out;
         {
           py::gil_scoped_release release;
-          out = fit(model, y.data(), w, with_guess(model, y.data(), w, spec, guess), cancellable);
+          out = fit_with_guess(model, y.data(), w, spec, cancellable, guess);
         }
         return to_dict(out);
       },
@@ -322,25 +318,36 @@ void bind_fit(py::module_& m) {
   m.def(
       "fit_expression_groups",
       [](const Expression& e, const std::vector<Array>& columns, const Array& y, const std::optional<Array>& weights,
-         const std::vector<std::size_t>& offsets, const std::vector<ParameterSpec>& specs, const FitOptions& options,
-         const std::optional<GridGuess>& guess, int threads) {
+         const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& offsets, const ParameterSpec& spec,
+         const std::optional<Array>& initial, const FitOptions& options, const std::optional<GridGuess>& guess,
+         int threads) {
         const std::size_t n = static_cast<std::size_t>(y.size());
-        if (offsets.empty() || offsets.front() != 0 || offsets.back() != n)
+        const std::size_t np = e.parameters().size();
+        if (offsets.ndim() != 1 || offsets.size() < 1 || offsets.data()[0] != 0 ||
+            offsets.data()[offsets.size() - 1] != n)
           throw std::invalid_argument("offsets must start at 0 and end at the number of rows");
-        GroupedData data{column_pointers(columns, n), y.data(), optional_weights(weights, n), offsets};
+        const std::size_t groups = static_cast<std::size_t>(offsets.size()) - 1;
+        if (initial && (initial->ndim() != 2 || static_cast<std::size_t>(initial->shape(0)) != groups ||
+                        static_cast<std::size_t>(initial->shape(1)) != np))
+          throw std::invalid_argument("initial must hold one row of " + std::to_string(np) +
+                                      " starting values per group");
+        GroupedData data{column_pointers(columns, n), y.data(), optional_weights(weights, n),
+                         std::vector<std::size_t>(offsets.data(), offsets.data() + offsets.size())};
         const PythonInterrupt interrupt;
         FitOptions cancellable = options;
         cancellable.cancel = interrupt.token();
         std::vector<FitOutput> outs;
         {
           py::gil_scoped_release release;
-          outs = fit_groups(e, data, specs, cancellable, guess, threads);
+          outs = fit_groups(e, data, spec, initial ? initial->data() : nullptr, cancellable, guess, threads);
         }
-        return stack_groups(outs, e.parameters().size(), n);
+        return stack_groups(outs, np, n);
       },
       py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("weights"), py::arg("offsets"),
-      py::arg("specs"), py::arg("options"), py::arg("guess") = py::none(), py::arg("threads") = 0,
-      "Fits every group of rows [offsets[g], offsets[g+1]) on a thread pool; returns stacked arrays.");
+      py::arg("spec"), py::arg("initial"), py::arg("options"), py::arg("guess") = py::none(),
+      py::arg("threads") = 0,
+      "Fits every group of rows [offsets[g], offsets[g+1]) on a thread pool (starting values: the rows of "
+      "`initial`, else spec's; then the grid guess); returns stacked arrays.");
 
   m.def(
       "fit_callable",
@@ -355,7 +362,7 @@ void bind_fit(py::module_& m) {
         FitOutput out;
         {
           py::gil_scoped_release release;
-          out = fit(model, y.data(), w, with_guess(model, y.data(), w, spec, guess), cancellable);
+          out = fit_with_guess(model, y.data(), w, spec, cancellable, guess);
         }
         model.rethrow_if_failed();
         return to_dict(out);

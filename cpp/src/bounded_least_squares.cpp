@@ -109,6 +109,27 @@ double BoundedLeastSquares::solve(const double* A, std::size_t m, int k, const d
   }();
   if (k == 0) return floor_rss;
 
+  // The usual case: R well conditioned and the unconstrained solution inside the bounds.
+  {
+    double largest = 0.0;
+    for (std::size_t c = 0; c < kk; ++c)
+      for (std::size_t r = 0; r <= c; ++r) largest = std::max(largest, std::fabs(a_[c * m + r]));
+    bool inside = true;
+    for (int j = k - 1; j >= 0 && inside; --j) {
+      const std::size_t jj = static_cast<std::size_t>(j);
+      const double diagonal = a_[jj * m + jj];
+      if (!(std::fabs(diagonal) > 1e-10 * largest)) {
+        inside = false;
+        break;
+      }
+      double sum = qtb_[jj];
+      for (std::size_t c = jj + 1; c < kk; ++c) sum -= a_[c * m + jj] * x[c];
+      x[j] = sum / diagonal;
+      inside = x[j] >= lower[j] && x[j] <= upper[j];
+    }
+    if (inside) return floor_rss;
+  }
+
   Small R = Small::Zero(k, k);
   for (int c = 0; c < k; ++c)
     for (int r = 0; r <= c; ++r) R(r, c) = a_[static_cast<std::size_t>(c) * m + static_cast<std::size_t>(r)];

@@ -10,10 +10,11 @@ namespace dvfskit {
 namespace {
 
 struct Workspace {
-  Eigen::VectorXd r, r_new, x_new, step, g, scale, column_norm, js, rhs;
-  Eigen::MatrixXd J, H;
+  Eigen::VectorXd r, r_new, x_new, step, g, scale, column_norm, js, rhs, z;
+  Eigen::MatrixXd J, H, M;
   Eigen::LLT<Eigen::MatrixXd> llt;
-  std::vector<int> free;
+  std::vector<int> free, subset;
+  std::vector<char> clamped;
 };
 
 Workspace& workspace(int n, int p) {
@@ -29,6 +30,59 @@ Workspace& workspace(int n, int p) {
   w.column_norm.resize(p);
   w.free.reserve(static_cast<std::size_t>(p));
   return w;
+}
+
+// The damped Gauss-Newton step on the free set, in the scaled unknowns z = scale * x:
+// (H + mu I) z = -g. An unknown the step would carry past a bound is put on that bound and the step
+// of the others solved again given that move, until the step stays within the bounds. Writes
+// w.step (unscaled, zero off the free set); false when the damped system cannot be solved.
+bool damped_step(Workspace& w, const Eigen::Map<Eigen::VectorXd>& x, const double* lower, const double* upper,
+                 double mu) {
+  const int nf = static_cast<int>(w.free.size());
+  w.clamped.assign(static_cast<std::size_t>(nf), 0);
+  w.z.resize(nf);
+  for (int round = 0; round <= nf; ++round) {
+    w.subset.clear();
+    for (int a = 0; a < nf; ++a)
+      if (!w.clamped[static_cast<std::size_t>(a)]) w.subset.push_back(a);
+    const int ns = static_cast<int>(w.subset.size());
+    if (ns == 0) break;
+    w.M.resize(ns, ns);
+    w.rhs.resize(ns);
+    for (int u = 0; u < ns; ++u) {
+      const int a = w.subset[static_cast<std::size_t>(u)];
+      for (int v = 0; v < ns; ++v) w.M(u, v) = w.H(a, w.subset[static_cast<std::size_t>(v)]);
+      w.M(u, u) += mu;
+      const int j = w.free[static_cast<std::size_t>(a)];
+      double rhs = -w.g(j) / w.scale(j);
+      for (int c = 0; c < nf; ++c)
+        if (w.clamped[static_cast<std::size_t>(c)]) rhs -= w.H(a, c) * w.z(c);
+      w.rhs(u) = rhs;
+    }
+    w.llt.compute(w.M);
+    if (w.llt.info() != Eigen::Success) return false;
+    w.llt.solveInPlace(w.rhs);
+    if (!w.rhs.allFinite()) return false;
+    bool moved = false;
+    for (int u = 0; u < ns; ++u) {
+      const int a = w.subset[static_cast<std::size_t>(u)];
+      const int j = w.free[static_cast<std::size_t>(a)];
+      w.z(a) = w.rhs(u);
+      const double target = x(j) + w.z(a) / w.scale(j);
+      if (target < lower[j] || target > upper[j]) {
+        w.clamped[static_cast<std::size_t>(a)] = 1;
+        w.z(a) = w.scale(j) * ((target < lower[j] ? lower[j] : upper[j]) - x(j));
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  w.step.setZero();
+  for (int a = 0; a < nf; ++a) {
+    const int j = w.free[static_cast<std::size_t>(a)];
+    w.step(j) = w.z(a) / w.scale(j);
+  }
+  return w.step.allFinite();
 }
 
 }  // namespace
@@ -98,27 +152,7 @@ LmSummary levenberg_marquardt(LeastSquaresProblem& problem, double* x_data, cons
       }
       check(options.cancel);
       ++s.iterations;
-      Eigen::MatrixXd& A = w.H;
-      for (int a = 0; a < nf; ++a) A(a, a) += mu;
-      w.llt.compute(A);
-      for (int a = 0; a < nf; ++a) A(a, a) -= mu;
-      bool solved = w.llt.info() == Eigen::Success;
-      if (solved) {
-        Eigen::VectorXd& rhs = w.rhs;  // the scaled gradient on the free set, then the step
-        rhs.resize(nf);
-        for (int a = 0; a < nf; ++a) {
-          const int j = w.free[static_cast<std::size_t>(a)];
-          rhs(a) = -w.g(j) / w.scale(j);
-        }
-        w.llt.solveInPlace(rhs);
-        w.step.setZero();
-        for (int a = 0; a < nf; ++a) {
-          const int j = w.free[static_cast<std::size_t>(a)];
-          w.step(j) = rhs(a) / w.scale(j);
-        }
-        solved = w.step.allFinite();
-      }
-      if (!solved) {
+      if (!damped_step(w, x, lower, upper, mu)) {
         mu *= 10.0;
         if (mu > 1e32) break;
         continue;
@@ -136,12 +170,14 @@ LmSummary levenberg_marquardt(LeastSquaresProblem& problem, double* x_data, cons
       // function tolerance (the cost cannot be lowered further in a meaningful way).
       w.js.noalias() = w.J * w.step;
       const double predicted = -(w.g.dot(w.step) + 0.5 * w.js.squaredNorm());
-      if (predicted <= options.function_tolerance * s.cost && mu <= 1.0 && step_norm <= 1e-3 * x_norm) {
+      if (predicted >= 0.0 && predicted <= options.function_tolerance * s.cost && mu <= 1.0 &&
+          step_norm <= 1e-3 * x_norm) {
         s.converged = true;
         s.message = "Function tolerance reached";
         return s;
       }
-      const bool finite = problem.residuals(w.x_new.data(), w.r_new.data());
+      // (a step the model itself does not favour, possible once bounds cut it, is rejected)
+      const bool finite = predicted > 0.0 && problem.residuals(w.x_new.data(), w.r_new.data());
       double rho = -1.0, actual = 0.0;
       if (finite) {
         actual = s.cost - 0.5 * w.r_new.squaredNorm();

@@ -12,6 +12,7 @@
 #include <ceres/ceres.h>
 #include <ceres/manifold.h>
 
+#include "dvfskit/bounded_least_squares.hpp"
 #include "dvfskit/dense_lm.hpp"
 #include "dvfskit/variable_projection.hpp"
 
@@ -414,46 +415,81 @@ void fill_statistics(FitOutput& out, const double* y, const double* weights) {
   out.bic = m * log_rss + k * std::log(m);
 }
 
+// (sigma / s)^2 V V^T from the SVD of R (Matrix: fixed-size or dynamic Eigen matrix).
+template <typename Matrix>
+bool covariance_from_r(const Matrix& R, std::size_t n, double sigma, Matrix& C) {
+  const Eigen::JacobiSVD<Matrix> svd(R, Eigen::ComputeFullV);
+  const auto& s = svd.singularValues();
+  const double tolerance = s(0) * static_cast<double>(std::max<std::size_t>(n, static_cast<std::size_t>(R.cols()))) *
+                           std::numeric_limits<double>::epsilon();
+  if (!(s(s.size() - 1) > tolerance)) return false;
+  const auto& V = svd.matrixV();
+  C.resize(R.cols(), R.cols());
+  C.setZero();
+  for (Eigen::Index k = 0; k < s.size(); ++k) {
+    const double scale = (sigma / s(k)) * (sigma / s(k));
+    C.noalias() += scale * V.col(k) * V.col(k).transpose();
+  }
+  return true;
+}
+
 // Covariance = (J^T J)^-1 * rss / dof over the free parameters not pinned at a bound, from the
-// SVD of the weighted Jacobian at the solution (stable for ill-conditioned problems).
+// SVD of the triangular factor of the weighted Jacobian at the solution (stable for
+// ill-conditioned problems).
 void fill_covariance(FitOutput& out, const RegressionModel& model, const ParameterSpec& spec,
                      const double* weights) {
   const std::size_t n = out.n;
   const std::size_t np = out.params.size();
   out.covariance.assign(np * np, kNaN);
   out.stderr_.assign(np, kNaN);
-  std::vector<std::size_t> active;
+  std::vector<int> active;
   for (std::size_t j = 0; j < np; ++j)
-    if (!spec.fixed[j] && !out.at_bound[j]) active.push_back(j);
+    if (!spec.fixed[j] && !out.at_bound[j]) active.push_back(static_cast<int>(j));
   if (active.empty() || out.dof <= 0) return;
 
-  std::vector<double> prediction(n);
-  std::vector<double> jacobian(n * np);
-  model.predict(out.params.data(), prediction.data(), jacobian.data());
-  Eigen::MatrixXd J(n, active.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const double sqrt_w = weights != nullptr ? std::sqrt(weights[i]) : 1.0;
-    for (std::size_t a = 0; a < active.size(); ++a) J(i, a) = sqrt_w * jacobian[i * np + active[a]];
-  }
-  if (!J.allFinite()) {
+  const std::size_t k = active.size();
+  thread_local std::vector<double> prediction, jacobian, tau;
+  prediction.resize(n);
+  jacobian.resize(n * k);
+  tau.resize(k);
+  model.predict_subset(out.params.data(), active.data(), static_cast<int>(k), prediction.data(), jacobian.data());
+  for (std::size_t a = 0; a < k && weights != nullptr; ++a)
+    for (std::size_t i = 0; i < n; ++i) jacobian[a * n + i] *= std::sqrt(weights[i]);
+  if (!std::all_of(jacobian.begin(), jacobian.end(), [](double v) { return std::isfinite(v); })) {
     out.message += "; the Jacobian at the solution is not finite: no standard errors";
     return;
   }
-  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(J, Eigen::ComputeThinV);
-  const Eigen::VectorXd& s = svd.singularValues();
-  const double tolerance = s(0) * static_cast<double>(std::max(n, active.size())) *
-                           std::numeric_limits<double>::epsilon();
-  if (!(s(s.size() - 1) > tolerance)) {
-    out.message += "; the Jacobian at the solution is rank-deficient: no standard errors";
-    return;
+  householder_qr(jacobian.data(), n, static_cast<int>(k), tau.data());
+  const double sigma = std::sqrt(out.rss / static_cast<double>(out.dof));
+  const auto fill = [&](const auto& C) {
+    for (std::size_t a = 0; a < k; ++a) {
+      for (std::size_t b = 0; b < k; ++b)
+        out.covariance[static_cast<std::size_t>(active[a]) * np + static_cast<std::size_t>(active[b])] =
+            C(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b));
+      out.stderr_[static_cast<std::size_t>(active[a])] =
+          std::sqrt(C(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(a)));
+    }
+  };
+  const auto upper = [&](auto& R) {
+    R.setZero();
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t r = 0; r <= c; ++r)
+        R(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = jacobian[c * n + r];
+  };
+  bool ok = false;
+  if (k <= kDenseMaxParameters) {
+    using Small = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor, 16, 16>;
+    Small R(k, k), C;
+    upper(R);
+    ok = covariance_from_r(R, n, sigma, C);
+    if (ok) fill(C);
+  } else {
+    Eigen::MatrixXd R(k, k), C;
+    upper(R);
+    ok = covariance_from_r(R, n, sigma, C);
+    if (ok) fill(C);
   }
-  const double sigma2 = out.rss / static_cast<double>(out.dof);
-  const Eigen::VectorXd inv_s2 = s.array().square().inverse();
-  const Eigen::MatrixXd C = svd.matrixV() * inv_s2.asDiagonal() * svd.matrixV().transpose() * sigma2;
-  for (std::size_t a = 0; a < active.size(); ++a) {
-    for (std::size_t b = 0; b < active.size(); ++b) out.covariance[active[a] * np + active[b]] = C(a, b);
-    out.stderr_[active[a]] = std::sqrt(C(a, a));
-  }
+  if (!ok) out.message += "; the Jacobian at the solution is rank-deficient: no standard errors";
 }
 
 FitOutput summarize(const SolveRun& run, const RegressionModel& model, const double* y,
@@ -514,7 +550,18 @@ Solver parse_solver(std::string_view name) {
 
 FitOutput fit(const RegressionModel& model, const double* y, const double* weights,
               const ParameterSpec& spec, const FitOptions& options) {
+  return fit(model, y, weights, spec, options, {});
+}
+
+FitOutput fit(const RegressionModel& model, const double* y, const double* weights, const ParameterSpec& spec,
+              const FitOptions& options, const std::vector<std::vector<double>>& more_starts) {
   validate(model, y, weights, spec, options);
+  for (const std::vector<double>& start : more_starts) {
+    bool inside = start.size() == spec.initial.size();
+    for (std::size_t j = 0; j < start.size() && inside; ++j)
+      inside = spec.fixed[j] ? start[j] == spec.initial[j] : (start[j] >= spec.lower[j] && start[j] <= spec.upper[j]);
+    if (!inside) throw std::invalid_argument("a further starting point lies outside the bounds or moves a fixed parameter");
+  }
   const bool dense = use_dense(model, options);
   std::vector<double> sqrt_weights;
   if (weights != nullptr) {
@@ -529,10 +576,15 @@ FitOutput fit(const RegressionModel& model, const double* y, const double* weigh
   };
   const bool full_first = dense && honours_linear_start(model, spec);
 
-  // Start 0 is p0; starts 1..starts-1 are spread. Only usable runs can replace the first.
+  // Start 0 is p0, then the further starting points, then starts 1..starts-1 spread. Only usable
+  // runs can replace the first.
   SolveRun best;
-  for (int k = 0; k < options.starts; ++k) {
-    SolveRun run = solve(k == 0 ? spec.initial : spread_start(spec, k, options.seed), !(k == 0 && full_first));
+  const int extra = static_cast<int>(more_starts.size());
+  for (int k = 0; k < options.starts + extra; ++k) {
+    std::vector<double> start = k == 0       ? spec.initial
+                                : k <= extra ? more_starts[static_cast<std::size_t>(k - 1)]
+                                             : spread_start(spec, k - extra, options.seed);
+    SolveRun run = solve(std::move(start), !(k == 0 && full_first));
     run.start = k;
     if (k == 0 || (run.usable && (!best.usable || run.cost < best.cost))) best = std::move(run);
   }

@@ -328,22 +328,22 @@ def _fit_groups(
     columns = tuple(c[order] for c in columns)
     y = y[order]
     weights = None if weights is None else weights[order]
-    groups = [slice(int(offsets[g]), int(offsets[g + 1])) for g in range(len(keys))]
     spec, grid = resolve_parameters(model, columns, y, p0, bounds, fixed, python_guess=False)
+    initial = None
     if grid is None and p0 is None and model.guess is not None:
-        # a Python guess runs per group (slower than the C++ grid guess)
-        specs = [resolve_parameters(model, tuple(c[r] for c in columns), y[r], p0, bounds, fixed)[0] for r in groups]
-    else:
-        specs = [spec] * len(groups)
+        initial = _group_starts(model, columns, y, offsets, spec)
     fixed_names = [n for n, f in zip(model.parameters, spec.fixed) if f]
     if model.is_expression:
-        raw = _core.fit_expression_groups(model.expression, list(columns), y, weights, offsets.tolist(), specs,
+        raw = _core.fit_expression_groups(model.expression, list(columns), y, weights, offsets, spec, initial,
                                           options, grid, int(threads))
     else:  # a Python callable holds the GIL: fit the groups one after the other
         func = model._callable
         assert func is not None
+        groups = [slice(int(offsets[g]), int(offsets[g + 1])) for g in range(len(keys))]
         results = []
-        for r, group_spec in zip(groups, specs):
+        for g, r in enumerate(groups):
+            group_spec = spec if initial is None else _core.ParameterSpec(
+                spec.names, list(initial[g]), spec.lower, spec.upper, spec.fixed, spec.given)
             cols = tuple(c[r] for c in columns)
             try:
                 results.append(_core.fit_callable(lambda p, cols=cols: np.asarray(func(*cols, *p), dtype=float), y[r],
@@ -354,6 +354,32 @@ def _fit_groups(
                for k in results[0] if k not in ("prediction", "best_start", "num_free")}
         raw["prediction"] = np.concatenate([res["prediction"] for res in results])
     return FitTable(model, keys, raw, fixed=fixed_names, y=y, offsets=offsets)
+
+
+def _group_starts(model: Model, columns: Tuple[np.ndarray, ...], y: np.ndarray, offsets: np.ndarray,
+                  spec: _core.ParameterSpec) -> np.ndarray:
+    """Per-group starting values (groups x parameters) from the model's Python guess, vectorised
+    over the groups with ``guess_groups``, else one call per group; values outside the bounds or
+    not finite keep the shared start, and nothing given or fixed is replaced."""
+    names = list(model.parameters)
+    groups = len(offsets) - 1
+    initial = np.tile(np.asarray(spec.initial, dtype=float), (groups, 1))
+    data = dict(zip(model.inputs, columns))
+    if model.guess_groups is not None:
+        guessed = {k: np.asarray(v, dtype=float) for k, v in model.guess_groups(data, y, offsets).items()}
+    else:
+        assert model.guess is not None
+        rows = [model.guess({k: c[int(offsets[g]):int(offsets[g + 1])] for k, c in data.items()},
+                            y[int(offsets[g]):int(offsets[g + 1])]) for g in range(groups)]
+        guessed = {k: np.array([float(r.get(k, math.nan)) for r in rows]) for k in names}
+    for j, name in enumerate(names):
+        if name not in guessed or spec.fixed[j] or (spec.given and spec.given[j]):
+            continue
+        value = guessed[name]
+        lo, hi = spec.lower[j], spec.upper[j]
+        ok = np.isfinite(value) & (value >= lo) & (value <= hi)
+        initial[:, j] = np.where(ok, value, initial[:, j])
+    return initial
 
 
 def _fit_groups_dask(model: Any, data: Any, y: Any, by: List[str], client: Any, chunk_size: Optional[int],

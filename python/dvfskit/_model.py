@@ -11,6 +11,8 @@ from . import _core
 Bounds = Tuple[float, float]
 # guess(columns, y) -> starting values by parameter name
 GuessFunction = Callable[[Mapping[str, np.ndarray], np.ndarray], Mapping[str, float]]
+# guess_groups(columns, y, offsets) -> starting values by parameter name, one per group
+GroupGuessFunction = Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray], Mapping[str, np.ndarray]]
 
 
 class Model:
@@ -39,6 +41,10 @@ class Model:
     guess:
         ``guess(columns, y) -> {name: value}``: data-driven starting values in Python (used when
         ``fit`` is not given ``p0`` and the model has no ``linear``/``grid`` declaration).
+    guess_groups:
+        ``guess_groups(columns, y, offsets) -> {name: array}``: the same for every group of a
+        grouped fit at once (group g holds rows ``offsets[g]:offsets[g + 1]``; one value per
+        group), vectorised with numpy; replaces ``guess`` (which defaults to it for one group).
     linear, grid:
         Fast data-driven starting values computed in C++: every combination of the ``grid``
         values of the named (nonlinear) parameters is tried, with the parameters the model is
@@ -59,6 +65,7 @@ class Model:
         bounds: Optional[Mapping[str, Bounds]] = None,
         p0: Optional[Mapping[str, float]] = None,
         guess: Optional[GuessFunction] = None,
+        guess_groups: Optional[GroupGuessFunction] = None,
         units: Optional[Mapping[str, str]] = None,
         linear: Sequence[str] = (),
         grid: Optional[Mapping[str, Sequence[float]]] = None,
@@ -88,7 +95,8 @@ class Model:
         self.bounds: Dict[str, Bounds] = dict(bounds or {})
         self.p0: Dict[str, float] = dict(p0 or {})
         self.units: Dict[str, str] = dict(units or {})
-        self.guess = guess
+        self.guess_groups = guess_groups
+        self.guess = guess if guess is not None or guess_groups is None else _single_group(guess_groups)
         self.linear: Tuple[str, ...] = tuple(linear)
         self.grid: Dict[str, Tuple[float, ...]] = {k: tuple(float(v) for v in vs) for k, vs in (grid or {}).items()}
         for label, mapping in (("bounds", self.bounds), ("p0", self.p0), ("units", self.units),
@@ -176,6 +184,13 @@ class Model:
             f"Model({self.name!r}, {kind}, inputs={list(self.inputs)}, parameters={list(self.parameters)})"
         )
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        from . import models
+
+        if models._REGISTRY.get(self.name) is self:  # a built-in model pickles by name
+            return models.get, (self.name,)
+        return super().__reduce_ex__(protocol)
+
     def __getstate__(self) -> Dict[str, Any]:
         state = self.__dict__.copy()
         state["_expression"] = None  # the C++ tree is rebuilt from the text
@@ -185,6 +200,16 @@ class Model:
         self.__dict__.update(state)
         if isinstance(self.expr, str):
             self._expression = _core.Expression(self.expr, list(self.inputs), list(self.parameters))
+
+
+def _single_group(guess_groups: GroupGuessFunction) -> GuessFunction:
+    """A per-fit guess from a grouped one (all rows form one group)."""
+    def guess(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+        values = guess_groups(columns, y, np.array([0, len(y)]))
+        return {k: float(np.asarray(v)[0]) for k, v in values.items()}
+
+    guess.__doc__ = guess_groups.__doc__
+    return guess
 
 
 def _has(data: Any, key: str) -> bool:

@@ -28,7 +28,7 @@ from typing import Callable, Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
-from ._model import Model
+from ._model import Model, _single_group
 
 _REGISTRY: Dict[str, Model] = {}
 
@@ -37,24 +37,22 @@ M = "mem_freq_mhz"
 INF = math.inf
 
 
-def _interior(guess: Callable[[Mapping[str, np.ndarray], np.ndarray], Mapping[str, float]],
+def _interior(guess: Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray], Mapping[str, np.ndarray]],
               bounds: Mapping[str, Tuple[float, float]], units: Mapping[str, str]
-              ) -> Callable[[Mapping[str, np.ndarray], np.ndarray], Dict[str, float]]:
-    """Wrap a guess so that its values lie strictly inside the bounds (the solver would otherwise
-    move a value on a bound by an arbitrary step): a coefficient at its lower bound 0 becomes
-    1e-3 x median|y|, an exponent 0.01 above its bound."""
-    def wrapped(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
-        values = {p: float(v) for p, v in guess(columns, y).items()}
-        scale = max(float(np.median(np.abs(y))), 1e-12)
+              ) -> Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray], Dict[str, np.ndarray]]:
+    """Wrap a grouped guess so that its values lie strictly inside the bounds (the solver would
+    otherwise move a value on a bound by an arbitrary step): a coefficient at its lower bound 0
+    becomes 1e-3 x the group's median|y|, an exponent 0.01 above its bound."""
+    def wrapped(columns: Mapping[str, np.ndarray], y: np.ndarray, offsets: np.ndarray) -> Dict[str, np.ndarray]:
+        values = {p: np.asarray(v, dtype=float).copy() for p, v in guess(columns, y, offsets).items()}
+        starts = np.asarray(offsets[:-1], dtype=np.int64)
+        scale = np.array([np.median(np.abs(y[a:b])) if b > a else 1.0 for a, b in zip(starts, offsets[1:])])
+        scale = np.where(scale > 0, scale, 1.0)
         for p, v in values.items():
             lo, hi = bounds.get(p, (-INF, INF))
             step = 0.01 if units.get(p) == "1" else 1e-3 * scale
-            if not np.isfinite(v):
-                continue
-            if v <= lo:
-                values[p] = lo + step
-            elif v >= hi:
-                values[p] = hi - step
+            v[:] = np.where(np.isfinite(v) & (v <= lo), lo + step, v)
+            v[:] = np.where(np.isfinite(v) & (v >= hi), hi - step, v)
         return values
 
     wrapped.__doc__ = guess.__doc__
@@ -68,8 +66,9 @@ def register(model: Model) -> Model:
 
 
 def _builtin(model: Model) -> Model:
-    if model.guess is not None:
-        model.guess = _interior(model.guess, model.bounds, model.units)
+    if model.guess_groups is not None:
+        model.guess_groups = _interior(model.guess_groups, model.bounds, model.units)
+        model.guess = _single_group(model.guess_groups)
     return register(model)
 
 
@@ -91,30 +90,62 @@ def available() -> List[str]:
 # the exponents; the C++ core tries every grid point with the linear coefficients solved by
 # bounded least squares (fast enough for thousands of grouped fits).
 
-EXPONENTS = tuple(np.round(np.linspace(0.1, 4.0, 40), 6))
-COARSE_EXPONENTS = tuple(np.round(np.linspace(0.1, 4.0, 14), 6))
-POWER_EXPONENTS = tuple(np.round(np.linspace(0.25, 6.0, 24), 6))
+# Coarse grids suffice: each grid point's basin is refined by the solver, which starts from the
+# grid's best local minima (and from the best point on each end of an axis where the cost is flat).
+EXPONENTS = tuple(np.round(np.linspace(0.1, 4.0, 8), 6))
+COARSE_EXPONENTS = tuple(np.round(np.linspace(0.1, 4.0, 5), 6))
+POWER_EXPONENTS = tuple(np.round(np.linspace(0.25, 6.0, 8), 6))
+COARSE_POWER_EXPONENTS = tuple(np.round(np.linspace(0.25, 6.0, 6), 6))
 
 def _ghz(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
     return np.asarray(columns[name], dtype=float) / 1000.0
 
 
-def _guess_roofline(columns: Mapping[str, np.ndarray], y: np.ndarray) -> Dict[str, float]:
+def _guess_roofline(columns: Mapping[str, np.ndarray], y: np.ndarray, offsets: np.ndarray) -> Dict[str, np.ndarray]:
+    """Starting values of the smooth roofline for every group at once. For a given k and c,
+    (t - c)^k = W^k f^-k + Q^k m^-k is linear in W^k and Q^k: solved (non-negative) by least
+    squares for k in 1..16 and c a share of the group's smallest time, the candidate with the
+    lowest residual sum of squares in t wins."""
     f, m = _ghz(columns, F), _ghz(columns, M)
-    w_max = float(np.min(y * f))  # W/f <= t for every row
-    q_max = float(np.min(y * m))
-    best_rss, best = INF, {"W": w_max / 2, "Q": q_max / 2, "k": 2.0, "c": 0.0}
-    shares = np.linspace(0.02, 1.0, 25)
-    for k in (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0):
-        for sw in shares:
-            tw = (sw * w_max / f) ** k
-            for sq in shares:
-                g = (tw + (sq * q_max / m) ** k) ** (1.0 / k)
-                c = max(float(np.mean(y - g)), 0.0)
-                rss = float(np.sum((y - g - c) ** 2))
-                if rss < best_rss:
-                    best_rss = rss
-                    best = {"W": float(sw * w_max), "Q": float(sq * q_max), "k": k, "c": c}
+    starts = np.asarray(offsets[:-1], dtype=np.int64)
+    groups = len(starts)
+    ids = np.repeat(np.arange(groups), np.diff(np.asarray(offsets, dtype=np.int64)).astype(np.int64))
+    sums = lambda v: np.bincount(ids, weights=v, minlength=groups)  # noqa: E731
+    counts = np.maximum(np.bincount(ids, minlength=groups), 1)
+    t_min = np.full(groups, np.inf)
+    np.minimum.at(t_min, ids, y)
+    best_rss = np.full(groups, np.inf)
+    best = {name: np.zeros(groups) for name in ("W", "Q", "k", "c")}
+    with np.errstate(all="ignore"):
+        for k in (1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 16.0):
+            u, v = f ** -k, m ** -k
+            suu, svv, suv = sums(u * u), sums(v * v), sums(u * v)
+            for share in (0.0, 0.5, 0.9):
+                c = share * np.maximum(t_min, 0.0)
+                z = np.maximum(y - c[ids], 0.0) ** k
+                suz, svz = sums(u * z), sums(v * z)
+                det = suu * svv - suv * suv
+                a = np.where(det > 0, (svv * suz - suv * svz) / det, 0.0)
+                b = np.where(det > 0, (suu * svz - suv * suz) / det, 0.0)
+                # the non-negative solution: one coefficient alone where the pair is not
+                a_only, b_only = np.where(suu > 0, suz / suu, 0.0), np.where(svv > 0, svz / svv, 0.0)
+                a, b = np.where(b < 0, np.maximum(a_only, 0), a), np.where(b < 0, 0.0, b)
+                a, b = np.where(a < 0, 0.0, a), np.where(a < 0, np.maximum(b_only, 0), b)
+                w, q = np.maximum(a, 0.0) ** (1 / k), np.maximum(b, 0.0) ** (1 / k)
+                shape = ((w[ids] / f) ** k + (q[ids] / m) ** k) ** (1 / k)
+                c_fit = np.maximum(sums(y - shape) / counts, 0.0)
+                rss = sums((y - shape - c_fit[ids]) ** 2)
+                better = np.isfinite(rss) & (rss < best_rss) & (w > 0) & (q > 0)
+                best_rss = np.where(better, rss, best_rss)
+                for name, value in (("W", w), ("Q", q), ("k", np.full(groups, k)), ("c", c_fit)):
+                    best[name] = np.where(better, value, best[name])
+    fallback = ~np.isfinite(best_rss)  # no candidate: the crude bounds W/f <= t, Q/m <= t
+    if fallback.any():
+        w_max, q_max = np.full(groups, np.inf), np.full(groups, np.inf)
+        np.minimum.at(w_max, ids, y * f)
+        np.minimum.at(q_max, ids, y * m)
+        for name, value in (("W", w_max / 2), ("Q", q_max / 2), ("k", np.full(groups, 2.0)), ("c", np.zeros(groups))):
+            best[name] = np.where(fallback, value, best[name])
     return best
 
 
@@ -190,7 +221,7 @@ roofline_smooth = _builtin(Model(
                 "k -> inf: their max). t, c in ms; f, m in GHz; W, Q in ms*GHz; k in 1..50.",
     bounds={"W": (0.0, INF), "Q": (0.0, INF), "k": (1.0, 50.0), "c": (0.0, INF)},
     units={"W": "ms*GHz", "Q": "ms*GHz", "k": "1", "c": "ms"},
-    guess=_guess_roofline,
+    guess_groups=_guess_roofline,
 ))
 
 
@@ -208,7 +239,7 @@ cmos = _builtin(Model(
     bounds={"Ps": (0.0, INF), "kf": (0.0, INF), "alpha": (0.0, 6.0), "km": (0.0, INF), "delta": (0.0, 6.0)},
     units={"Ps": "W", "kf": "W/GHz^alpha", "alpha": "1", "km": "W/GHz^delta", "delta": "1"},
     linear=["Ps", "kf", "km"],
-    grid={"alpha": POWER_EXPONENTS, "delta": POWER_EXPONENTS},
+    grid={"alpha": COARSE_POWER_EXPONENTS, "delta": COARSE_POWER_EXPONENTS},
 ))
 
 cmos_compute = _builtin(Model(

@@ -72,7 +72,7 @@ struct FitOutput {
   bool success = false;
   std::string message;
   int iterations = 0;
-  int best_start = 0;
+  int best_start = 0;               // 0: spec.initial; then further and spread starts in order
 };
 
 // Validates the spec against the data (throws std::invalid_argument naming the parameter at
@@ -80,5 +80,11 @@ struct FitOutput {
 // options.cancel fires.
 FitOutput fit(const RegressionModel& model, const double* y, const double* weights,
               const ParameterSpec& spec, const FitOptions& options);
+
+// As above, with further starting points (full parameter vectors within the bounds, e.g. from
+// grid_starts) tried after spec.initial and before the spread starts; the lowest cost wins.
+// best_start counts the starts in that order.
+FitOutput fit(const RegressionModel& model, const double* y, const double* weights, const ParameterSpec& spec,
+              const FitOptions& options, const std::vector<std::vector<double>>& more_starts);
 
 }  // namespace dvfskit
