@@ -1,5 +1,6 @@
 #include "dvfskit/variable_projection.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -32,7 +33,14 @@ ResidualProblem::ResidualProblem(const WeightedData& data, std::vector<double> p
 bool ResidualProblem::residuals(const double* x, double* r) {
   for (std::size_t a = 0; a < unknowns_.size(); ++a) parameters_[static_cast<std::size_t>(unknowns_[a])] = x[a];
   const std::size_t n = data_.model.num_points();
-  data_.model.predict_subset(parameters_.data(), nullptr, 0, prediction_.data(), nullptr);
+  const std::size_t k = unknowns_.size();
+  if (data_.model.cheap_derivatives()) {
+    jacobian_.resize(n * k);
+    data_.model.predict_subset(parameters_.data(), unknowns_.data(), static_cast<int>(k), prediction_.data(),
+                               jacobian_.data());
+  } else {
+    data_.model.predict_subset(parameters_.data(), nullptr, 0, prediction_.data(), nullptr);
+  }
   for (std::size_t i = 0; i < n; ++i) r[i] = sqrt_weight(data_, i) * (prediction_[i] - data_.y[i]);
   return all_finite(r, n);
 }
@@ -40,7 +48,11 @@ bool ResidualProblem::residuals(const double* x, double* r) {
 bool ResidualProblem::jacobian(const double*, double* J) {
   const std::size_t n = data_.model.num_points();
   const std::size_t k = unknowns_.size();
-  data_.model.predict_subset(parameters_.data(), unknowns_.data(), static_cast<int>(k), prediction_.data(), J);
+  if (data_.model.cheap_derivatives()) {
+    std::copy(jacobian_.begin(), jacobian_.end(), J);
+  } else {
+    data_.model.predict_subset(parameters_.data(), unknowns_.data(), static_cast<int>(k), prediction_.data(), J);
+  }
   weigh_rows(data_, J, n, k);
   return all_finite(J, n * k);
 }

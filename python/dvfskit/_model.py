@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -139,8 +140,6 @@ class Model:
 
     def columns(self, data: Any, *, source: str = "data") -> Tuple[np.ndarray, ...]:
         """The model's input columns from a DataFrame or mapping, as finite float64 arrays."""
-        from ._data import numeric_column
-
         missing = [k for k in self.inputs if not _has(data, k)]
         if missing:
             available = list(data.keys()) if hasattr(data, "keys") else []
@@ -148,9 +147,9 @@ class Model:
                 f"{source} has no column {missing[0]!r} (an input of model {self.name!r}); "
                 f"available: {available}"
             )
-        cols = tuple(numeric_column(data[k], k, source=source) for k in self.inputs)
-        lengths = {len(c) for c in cols}
-        if len(lengths) > 1:
+        cols = tuple(finite_column(data[k], k, source) for k in self.inputs)
+        if len(cols) > 1 and len({len(c) for c in cols}) > 1:
+            lengths = {len(c) for c in cols}
             raise ValueError(f"{source}: input columns have different lengths {sorted(lengths)}")
         return cols
 
@@ -200,6 +199,16 @@ class Model:
         self.__dict__.update(state)
         if isinstance(self.expr, str):
             self._expression = _core.Expression(self.expr, list(self.inputs), list(self.parameters))
+
+
+def finite_column(values: Any, name: str, source: str) -> np.ndarray:
+    """``numeric_column(values, name, source=source)``, at once for a finite float64 array."""
+    if type(values) is np.ndarray and values.dtype == np.float64 and values.ndim == 1:
+        if math.isfinite(np.add.reduce(values)):  # NaN or inf anywhere (or an overflow) fails
+            return values
+    from ._data import numeric_column
+
+    return numeric_column(values, name, source=source)
 
 
 def _single_group(guess_groups: GroupGuessFunction) -> GuessFunction:

@@ -26,6 +26,9 @@ class RegressionModel {
                               double* jacobian) const;
   // Parameters the model is jointly affine in (solved by variable projection); none by default.
   virtual std::vector<int> linear_parameters() const { return {}; }
+  // Whether derivatives cost about as much as values (exact ones): then solvers compute them
+  // with every evaluation rather than only where they are needed.
+  virtual bool cheap_derivatives() const { return false; }
 };
 
 // An Expression over borrowed input columns (column k holds num_points values of input k),
@@ -43,6 +46,7 @@ class ExpressionModel final : public RegressionModel {
   void predict_subset(const double* parameters, const int* subset, int k, double* prediction,
                       double* jacobian) const override;
   std::vector<int> linear_parameters() const override { return compiled_.linear(); }
+  bool cheap_derivatives() const override { return true; }
 
  private:
   std::unique_ptr<CompiledExpression> owned_;

@@ -43,6 +43,7 @@ class ResidualProblem final : public LeastSquaresProblem {
   std::vector<double> parameters_;
   std::vector<int> unknowns_;
   std::vector<double> prediction_;
+  std::vector<double> jacobian_;  // with the residuals, when derivatives are cheap
 };
 
 // The problem over the nonlinear parameters `nonlinear` with the parameters `linear` (in which
