@@ -89,8 +89,8 @@ void apply_q(const double* a, std::size_t m, int k, const double* tau, double* v
   for (int j = k - 1; j >= 0; --j) reflect(a, m, j, tau[j], v);
 }
 
-double BoundedLeastSquares::solve(const double* A, std::size_t m, int k, const double* b, const double* lower,
-                                  const double* upper, double* x) {
+double BoundedLeastSquares::solve(const double* A, std::size_t m, int k, const double* b, const double* lower_in,
+                                  const double* upper_in, double* x_out) {
   if (k < 0 || k > kMax) throw std::invalid_argument("bounded least squares: at most 16 unknowns");
   if (m < static_cast<std::size_t>(k)) throw std::invalid_argument("bounded least squares: fewer rows than unknowns");
   m_ = m;
@@ -98,6 +98,26 @@ double BoundedLeastSquares::solve(const double* A, std::size_t m, int k, const d
   source_ = A;
   const std::size_t kk = static_cast<std::size_t>(k);
   a_.assign(A, A + m * kk);
+  // Columns scaled to unit norm (the unknowns and bounds with them): the solution does not
+  // depend on the units of the columns, however different.
+  scale_.resize(kk);
+  lower_.resize(kk);
+  upper_.resize(kk);
+  x_.resize(kk);
+  for (std::size_t j = 0; j < kk; ++j) {
+    const double norm = norm2(a_.data() + j * m, m);
+    scale_[j] = norm > 0.0 && std::isfinite(norm) ? norm : 1.0;
+    for (std::size_t i = 0; i < m; ++i) a_[j * m + i] /= scale_[j];
+    lower_[j] = lower_in[j] * scale_[j];
+    upper_[j] = upper_in[j] * scale_[j];
+  }
+  const double* lower = lower_.data();
+  const double* upper = upper_.data();
+  double* x = x_.data();
+  const auto unscaled = [&](double rss) {
+    for (std::size_t j = 0; j < kk; ++j) x_out[j] = std::clamp(x[j] / scale_[j], lower_in[j], upper_in[j]);
+    return rss;
+  };
   tau_.resize(kk);
   qtb_.assign(b, b + m);
   state_.assign(kk, 0);
@@ -127,7 +147,7 @@ double BoundedLeastSquares::solve(const double* A, std::size_t m, int k, const d
       x[j] = sum / diagonal;
       inside = x[j] >= lower[j] && x[j] <= upper[j];
     }
-    if (inside) return floor_rss;
+    if (inside) return unscaled(floor_rss);
   }
 
   Small R = Small::Zero(k, k);
@@ -230,7 +250,7 @@ double BoundedLeastSquares::solve(const double* A, std::size_t m, int k, const d
   }
   for (int j = 0; j < k; ++j) x[j] = xv(j);
   const double part = (R * xv - d).squaredNorm();
-  return part + floor_rss;
+  return unscaled(part + floor_rss);
 }
 
 void BoundedLeastSquares::project_out(double* D, int q) {

@@ -459,15 +459,28 @@ void fill_covariance(FitOutput& out, const RegressionModel& model, const Paramet
     out.message += "; the Jacobian at the solution is not finite: no standard errors";
     return;
   }
+  // Columns scaled to unit norm first: the rank test and the covariance do not depend on the
+  // units of the parameters, however different (C = D^-1 C' D^-1).
+  thread_local std::vector<double> column_scale;
+  column_scale.assign(k, 1.0);
+  for (std::size_t a = 0; a < k; ++a) {
+    double* column = jacobian.data() + a * n;
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sum = std::hypot(sum, column[i]);
+    if (sum > 0.0) {
+      column_scale[a] = sum;
+      for (std::size_t i = 0; i < n; ++i) column[i] /= sum;
+    }
+  }
   householder_qr(jacobian.data(), n, static_cast<int>(k), tau.data());
   const double sigma = std::sqrt(out.rss / static_cast<double>(out.dof));
   const auto fill = [&](const auto& C) {
     for (std::size_t a = 0; a < k; ++a) {
       for (std::size_t b = 0; b < k; ++b)
         out.covariance[static_cast<std::size_t>(active[a]) * np + static_cast<std::size_t>(active[b])] =
-            C(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b));
+            C(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) / (column_scale[a] * column_scale[b]);
       out.stderr_[static_cast<std::size_t>(active[a])] =
-          std::sqrt(C(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(a)));
+          std::sqrt(C(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(a))) / column_scale[a];
     }
   };
   const auto upper = [&](auto& R) {

@@ -2,13 +2,15 @@
 extrapolation to frequencies that were not measured."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Union
+import time
+from typing import Any, Dict, List, Sequence, Union
 
 import numpy as np
 import pandas as pd
 
 from ._fit import fit
 from ._model import Model, as_model
+from ._progress import Progress, ProgressOption, check as check_progress
 
 _ALL = "__all__"
 
@@ -17,15 +19,15 @@ def _held_out_mape(model: Model, train: pd.DataFrame, test: pd.DataFrame, y: str
                    fit_kwargs: Dict[str, Any]) -> pd.Series:
     """MAPE (percent) per group on ``test`` of the model fitted per group on ``train``; NaN for a
     group absent from ``train`` or whose fit failed."""
-    table = fit(model, train, y, by=by, **fit_kwargs)
-    ok = {key for key, good in zip(list(table), table.success.tolist()) if good}
-    known = pd.Series([(k[0] if len(by) == 1 else tuple(k)) in ok
-                       for k in test[by].itertuples(index=False, name=None)], index=test.index)
-    test = test[known.to_numpy()]
+    table = fit(model, train, y, by=by, progress=False, **fit_kwargs)
+    groups = table._row_groups(test)
+    known = groups >= 0
+    known[known] = table.success[groups[known]]
+    test = test[known]
     if test.empty:
         return pd.Series(dtype=float)
     error = 100.0 * np.abs(table.predict(test) - test[y].to_numpy()) / np.abs(test[y].to_numpy())
-    return pd.Series(error, index=test.index).groupby([test[k] for k in by]).mean()
+    return pd.Series(error, index=test.index).groupby([test[k] for k in by], dropna=False).mean()
 
 
 def compare(
@@ -39,6 +41,7 @@ def compare(
     holdout_fraction: float = 1 / 3,
     holdout_column: str = "compute_freq_mhz",
     seed: int = 0,
+    progress: ProgressOption = None,
     **fit_kwargs: Any,
 ) -> pd.DataFrame:
     """Compare models on the same data, per group.
@@ -54,6 +57,11 @@ def compare(
     - ``extrap_mape``: fit on the rows whose ``holdout_column`` lies in the lower (``holdout=
       "high"``) or upper (``"low"``) ``1 - holdout_fraction`` of its distinct values, predict the
       rest: what a researcher who measured few frequencies can expect when extrapolating.
+
+    ``time_s`` is the time spent on the model (seconds, every fit it needs for all groups).
+    ``progress``: ``True`` shows a ``tqdm.auto`` bar over the fits (each model is fitted
+    ``folds + 2`` times), ``None`` (default) one only when the comparison runs longer than a
+    second, ``False`` none; a callable ``progress(done, total)`` is called instead.
 
     Extra keyword arguments go to :func:`dvfskit.fit`. Returns one row per (group, model),
     sorted by group and AIC.
@@ -83,19 +91,29 @@ def compare(
     held = df[holdout_column].isin(values[-n_held:] if holdout == "high" else values[:n_held]).to_numpy()
 
     frames = []
-    for model in resolved:
-        table = fit(model, df, y, by=keys, **fit_kwargs)
-        out = table.to_dataframe()[keys + ["aic", "bic", "rmse", "mape", "n", "success"]]
-        out.insert(len(keys), "model", model.name)
-        cv_parts = [_held_out_mape(model, df[fold != k], df[fold == k], y, keys, fit_kwargs) for k in range(folds)]
-        cv = pd.concat(cv_parts, axis=1).mean(axis=1) if cv_parts else pd.Series(dtype=float)
-        ex = _held_out_mape(model, df[~held], df[held], y, keys, fit_kwargs)
-        index = pd.MultiIndex.from_frame(out[keys]) if len(keys) > 1 else pd.Index(out[keys[0]])
-        out["cv_mape"] = cv.reindex(index).to_numpy()
-        out["extrap_mape"] = ex.reindex(index).to_numpy()
-        frames.append(out)
+    fits_per_model = folds + 2
+    with Progress(check_progress(progress), len(resolved) * fits_per_model, "compare", "fit") as bar:
+        for m, model in enumerate(resolved):
+            start = time.perf_counter()
+            table = fit(model, df, y, by=keys, progress=False, **fit_kwargs)
+            out = table.to_dataframe()[keys + ["aic", "bic", "rmse", "mape", "n", "success"]]
+            out.insert(len(keys), "model", model.name)
+            done = m * fits_per_model + 1
+            bar.update(done)
+            cv_parts = []
+            for k in range(folds):
+                cv_parts.append(_held_out_mape(model, df[fold != k], df[fold == k], y, keys, fit_kwargs))
+                bar.update(done + k + 1)
+            cv = pd.concat(cv_parts, axis=1).mean(axis=1) if cv_parts else pd.Series(dtype=float)
+            ex = _held_out_mape(model, df[~held], df[held], y, keys, fit_kwargs)
+            bar.update((m + 1) * fits_per_model)
+            index = pd.MultiIndex.from_frame(out[keys]) if len(keys) > 1 else pd.Index(out[keys[0]])
+            out["cv_mape"] = cv.reindex(index).to_numpy()
+            out["extrap_mape"] = ex.reindex(index).to_numpy()
+            out["time_s"] = time.perf_counter() - start
+            frames.append(out)
     result = pd.concat(frames, ignore_index=True)
-    grouped = result.groupby(keys, sort=False)
+    grouped = result.groupby(keys, sort=False, dropna=False)
     result["delta_aic"] = result["aic"] - grouped["aic"].transform("min")
     result["rank_aic"] = grouped["aic"].rank(method="min").astype(int)
     result["rank_bic"] = grouped["bic"].rank(method="min").astype(int)

@@ -41,7 +41,7 @@ class BoundedLeastSquares {
   std::vector<double> qtb_;    // Q^T b
   std::vector<double> af_;     // factorised free columns (when some unknowns sit on a bound)
   std::vector<double> tauf_;
-  std::vector<double> column_;
+  std::vector<double> scale_, lower_, upper_, x_;  // column norms; scaled bounds and unknowns
   std::vector<char> state_;    // 0 free, 1 at lower, 2 at upper
   const double* source_ = nullptr;
 };
