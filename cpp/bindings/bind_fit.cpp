@@ -274,7 +274,30 @@ void bind_fit(py::module_& m) {
             }
             return jac;
           },
-          py::arg("columns"), py::arg("params"), "d value / d parameter at every point, shape (n, P).");
+          py::arg("columns"), py::arg("params"), "d value / d parameter at every point, shape (n, P).")
+      .def(
+          "evaluate_rows",
+          [](const Expression& e, const std::vector<Array>& columns, const Array& params) {
+            const std::size_t np = e.parameters().size();
+            const std::size_t n = columns.empty() ? static_cast<std::size_t>(params.shape(0))
+                                                  : static_cast<std::size_t>(columns[0].size());
+            if (params.ndim() != 2 || static_cast<std::size_t>(params.shape(0)) != n ||
+                static_cast<std::size_t>(params.shape(1)) != np)
+              throw std::invalid_argument("params must hold one row of " + std::to_string(np) +
+                                          " parameters per point (" + std::to_string(n) + ")");
+            const std::vector<const double*> pointers = column_pointers(columns, n);
+            std::vector<double> out(n);
+            {
+              py::gil_scoped_release release;
+              std::vector<double> x(pointers.size()), stack(e.stack_size());
+              for (std::size_t i = 0; i < n; ++i) {
+                for (std::size_t k = 0; k < pointers.size(); ++k) x[k] = pointers[k][i];
+                out[i] = e.evaluate(x.data(), params.data() + i * np, stack.data());
+              }
+            }
+            return to_array(out);
+          },
+          py::arg("columns"), py::arg("params"), "Values at every point, point i with the parameters params[i].");
 
   m.def(
       "fit_expression",

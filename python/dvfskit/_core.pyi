@@ -110,6 +110,10 @@ class Expression:
         """
         d value / d parameter at every point, shape (n, P).
         """
+    def evaluate_rows(self, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], params: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Values at every point, point i with the parameters params[i].
+        """
     @property
     def inputs(self) -> list[str]:
         ...

@@ -400,6 +400,25 @@ def _fit_groups(
     columns = tuple(c[order] for c in columns)
     y = y[order]
     weights = None if weights is None else weights[order]
+    raw, fixed_names = fit_sorted(model, columns, y, weights, offsets, p0, bounds, fixed, options, threads, progress)
+    return FitTable(model, keys, raw, fixed=fixed_names, y=y, offsets=offsets)
+
+
+def fit_sorted(
+    model: Model,
+    columns: Tuple[np.ndarray, ...],
+    y: np.ndarray,
+    weights: Optional[np.ndarray],
+    offsets: np.ndarray,
+    p0: Optional[ParamValues],
+    bounds: Optional[Mapping[str, Bounds]],
+    fixed: Optional[Union[Mapping[str, float], Sequence[str]]],
+    options: _core.FitOptions,
+    threads: int,
+    progress: ProgressOption = False,
+) -> Tuple[Dict[str, Any], List[str]]:
+    """The fits of the groups of rows [offsets[g], offsets[g+1]) of checked, group-ordered
+    arrays (a group may be empty: it fails alone) as stacked arrays, and the fixed parameters."""
     spec, grid = resolve_parameters(model, columns, y, p0, bounds, fixed, python_guess=False)
     initial = None
     if grid is None and p0 is None and model.guess is not None:
@@ -411,7 +430,7 @@ def _fit_groups(
     else:  # a Python callable holds the GIL: fit the groups one after the other
         func = model._callable
         assert func is not None
-        groups = [slice(int(offsets[g]), int(offsets[g + 1])) for g in range(len(keys))]
+        groups = [slice(int(offsets[g]), int(offsets[g + 1])) for g in range(len(offsets) - 1)]
         results = []
         for g, r in enumerate(groups):
             group_spec = spec if initial is None else _core.ParameterSpec(
@@ -425,7 +444,7 @@ def _fit_groups(
         raw = {k: np.stack([np.asarray(res[k]) for res in results]) if k != "message" else [res[k] for res in results]
                for k in results[0] if k not in ("prediction", "best_start", "num_free")}
         raw["prediction"] = np.concatenate([res["prediction"] for res in results])
-    return FitTable(model, keys, raw, fixed=fixed_names, y=y, offsets=offsets)
+    return raw, fixed_names
 
 
 # Grouped fits that report progress run in chunks of groups (identical results: groups are
@@ -585,8 +604,8 @@ class FitResult:
         success: bool,
         message: str,
         iterations: int,
-        at_bound: List[str],
-        fixed: List[str],
+        at_bound: Sequence[Any],
+        fixed: Sequence[Any],
         y: np.ndarray,
         prediction: np.ndarray,
     ) -> None:

@@ -28,6 +28,13 @@ def _normal(value: Any) -> Any:
     return value
 
 
+def group_ids(offsets: Any) -> np.ndarray:
+    """The group of every row for groups of rows [offsets[g], offsets[g + 1])."""
+    bounds = np.asarray(offsets, dtype=np.int64)
+    sizes: np.ndarray = bounds[1:] - bounds[:-1]
+    return np.repeat(np.arange(len(sizes)), sizes)
+
+
 def group_rows(data: pd.DataFrame, by: Sequence[str]) -> Tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Sorted group keys (one row per group), the row order that makes groups contiguous, and
     the offsets of each group in that order (length groups + 1)."""
@@ -175,15 +182,7 @@ class FitTable:
         if unknown.any():
             row = data[self.by].iloc[int(np.argmax(unknown))]
             raise KeyError(f"no group {self._key_of(tuple(row))!r}; groups are keyed by {self.by}")
-        out = np.empty(len(data))
-        columns = self.model.columns(data)
-        order = np.argsort(groups, kind="stable")
-        bounds = np.flatnonzero(np.diff(groups[order])) + 1
-        for rows in np.split(order, bounds):
-            if rows.size:
-                params = self.params[groups[rows[0]]]
-                out[rows] = self.model.evaluate({k: c[rows] for k, c in zip(self.model.inputs, columns)}, params)
-        return out
+        return self.model.evaluate_rows(self.model.columns(data), self.params[groups])
 
     def to_dict(self) -> Dict[str, Any]:
         """A JSON-safe dict (NaN and inf become None); see :meth:`from_dict`."""

@@ -164,6 +164,20 @@ class Model:
 
     __call__ = evaluate
 
+    def evaluate_rows(self, columns: Sequence[np.ndarray], params: np.ndarray) -> np.ndarray:
+        """Model values at every point of checked input ``columns`` (model order), point i with
+        its own parameters ``params[i]`` (an array of points x parameters)."""
+        params = np.ascontiguousarray(params, dtype=float)
+        if self._expression is not None:
+            return np.asarray(self._expression.evaluate_rows(list(columns), params))
+        assert self._callable is not None
+        out = np.empty(len(params))
+        unique, inverse = np.unique(params, axis=0, return_inverse=True)
+        for u, row in enumerate(unique):
+            rows = np.flatnonzero(inverse.ravel() == u)
+            out[rows] = np.asarray(self._callable(*(c[rows] for c in columns), *row), dtype=float)
+        return out
+
     def parameter_vector(self, params: Union[Mapping[str, float], Sequence[float]]) -> np.ndarray:
         """Parameters as an array in model order, from a mapping by name or a sequence."""
         if isinstance(params, Mapping):

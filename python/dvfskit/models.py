@@ -28,6 +28,7 @@ from typing import Callable, Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
+from ._fit_table import group_ids
 from ._model import Model, _single_group
 
 _REGISTRY: Dict[str, Model] = {}
@@ -42,11 +43,13 @@ def _interior(guess: Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray]
               ) -> Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray], Dict[str, np.ndarray]]:
     """Wrap a grouped guess so that its values lie strictly inside the bounds (the solver would
     otherwise move a value on a bound by an arbitrary step): a coefficient at its lower bound 0
-    becomes 1e-3 x the group's median|y|, an exponent 0.01 above its bound."""
+    becomes 1e-3 x the group's mean |y|, an exponent 0.01 above its bound."""
     def wrapped(columns: Mapping[str, np.ndarray], y: np.ndarray, offsets: np.ndarray) -> Dict[str, np.ndarray]:
         values = {p: np.asarray(v, dtype=float).copy() for p, v in guess(columns, y, offsets).items()}
-        starts = np.asarray(offsets[:-1], dtype=np.int64)
-        scale = np.array([np.median(np.abs(y[a:b])) if b > a else 1.0 for a, b in zip(starts, offsets[1:])])
+        ids = group_ids(offsets)
+        groups = len(offsets) - 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.bincount(ids, weights=np.abs(y), minlength=groups) / np.bincount(ids, minlength=groups)
         scale = np.where(scale > 0, scale, 1.0)
         for p, v in values.items():
             lo, hi = bounds.get(p, (-INF, INF))
@@ -109,7 +112,7 @@ def _guess_roofline(columns: Mapping[str, np.ndarray], y: np.ndarray, offsets: n
     f, m = _ghz(columns, F), _ghz(columns, M)
     starts = np.asarray(offsets[:-1], dtype=np.int64)
     groups = len(starts)
-    ids = np.repeat(np.arange(groups), np.diff(np.asarray(offsets, dtype=np.int64)).astype(np.int64))
+    ids = group_ids(offsets)
     sums = lambda v: np.bincount(ids, weights=v, minlength=groups)  # noqa: E731
     counts = np.maximum(np.bincount(ids, minlength=groups), 1)
     t_min = np.full(groups, np.inf)
