@@ -15,12 +15,14 @@ constexpr int kMax = BoundedLeastSquares::kMaxUnknowns;
 using Small = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor, kMax, kMax>;
 using SmallVector = Eigen::Matrix<double, Eigen::Dynamic, 1, Eigen::ColMajor, kMax, 1>;
 
-// 2-norm without overflow or underflow of the squares (rescaled only when they would).
+}  // namespace
+
+// Rescaled only when the squares would leave the double range.
 double norm2(const double* x, std::size_t n) {
   double direct = 0.0;
   for (std::size_t i = 0; i < n; ++i) direct += x[i] * x[i];
   if (direct > 1e-280 && direct < 1e280) return std::sqrt(direct);
-  if (direct == 0.0) return 0.0;
+  if (direct == 0.0 || std::isnan(direct)) return direct;
   double scale = 0.0;
   for (std::size_t i = 0; i < n; ++i) scale = std::max(scale, std::fabs(x[i]));
   if (scale == 0.0 || !std::isfinite(scale)) return scale;
@@ -31,6 +33,8 @@ double norm2(const double* x, std::size_t n) {
   }
   return scale * std::sqrt(sum);
 }
+
+namespace {
 
 void reflect(const double* a, std::size_t m, int j, double tau, double* v) {
   if (tau == 0.0) return;

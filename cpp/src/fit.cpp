@@ -465,9 +465,8 @@ void fill_covariance(FitOutput& out, const RegressionModel& model, const Paramet
   column_scale.assign(k, 1.0);
   for (std::size_t a = 0; a < k; ++a) {
     double* column = jacobian.data() + a * n;
-    double sum = 0.0;
-    for (std::size_t i = 0; i < n; ++i) sum = std::hypot(sum, column[i]);
-    if (sum > 0.0) {
+    const double sum = norm2(column, n);
+    if (sum > 0.0 && std::isfinite(sum)) {
       column_scale[a] = sum;
       for (std::size_t i = 0; i < n; ++i) column[i] /= sum;
     }

@@ -9,6 +9,9 @@
 
 namespace dvfskit {
 
+// The 2-norm of x[0..n) without overflow or underflow of the squares.
+double norm2(const double* x, std::size_t n);
+
 // Householder QR of the m x k column-major matrix `a` (m >= k) in place: R in the upper
 // triangle, the reflectors below it, their scalars in tau[0..k).
 void householder_qr(double* a, std::size_t m, int k, double* tau);
