@@ -26,16 +26,6 @@ import dvfskit
 from models_for_bench import FUNCTIONS, bounds_of, make_groups, near_truth, parts
 
 
-def best_of(fn, repeats: int = 3) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def scipy_loop(name, data, p0, bounded: bool):
     func = FUNCTIONS[name][0]
     lo, hi = bounds_of(name)
@@ -70,35 +60,38 @@ def rss(name, data, params):
                      for (f, m, y), p in zip(data, params)])
 
 
-def part1(groups: int, peer_groups: int) -> None:
+def part1(groups: int, peer_groups: int, rounds: int = 3) -> None:
     name = "gpu_dvfs"
     frame, truth = make_groups(name, groups)
     data = parts(frame)
     p0 = near_truth(name, truth)
     model = dvfskit.models.gpu_dvfs
     print(f"gpu_dvfs: {groups} groups of 10-24 points ({len(frame)} rows), {os.cpu_count()} cores, "
-          f"scipy {scipy.__version__}, lmfit {lmfit.__version__}")
+          f"scipy {scipy.__version__}, lmfit {lmfit.__version__}; each timing the best of {rounds} interleaved rounds")
     fitted = dvfskit.fit(model, frame, "y", by="group", progress=False)
-    t_dv = best_of(lambda: dvfskit.fit(model, frame, "y", by="group", progress=False))
-    t_dv1 = best_of(lambda: dvfskit.fit(model, frame, "y", by="group", threads=1, progress=False))
     n = min(peer_groups, groups)
-    t = time.perf_counter()
-    lm = scipy_loop(name, data[:n], p0[:n], bounded=False)
-    t_lm = (time.perf_counter() - t) / n
-    t = time.perf_counter()
-    trf = scipy_loop(name, data[:n], p0[:n], bounded=True)
-    t_trf = (time.perf_counter() - t) / n
     k = min(n, max(200, n // 5))
-    t = time.perf_counter()
+    best = dict(dv=np.inf, dv1=np.inf, lm=np.inf, trf=np.inf, lmfit=np.inf)
+    for _ in range(rounds):  # interleaved, so that every solver sees the same load of the machine
+        for key, run, count in (("dv", lambda: dvfskit.fit(model, frame, "y", by="group", progress=False), groups),
+                                ("dv1", lambda: dvfskit.fit(model, frame, "y", by="group", threads=1, progress=False),
+                                 groups),
+                                ("lm", lambda: scipy_loop(name, data[:n], p0[:n], bounded=False), n),
+                                ("trf", lambda: scipy_loop(name, data[:k], p0[:k], bounded=True), k),
+                                ("lmfit", lambda: lmfit_loop(name, data[:k], p0[:k]), k)):
+            t = time.perf_counter()
+            run()
+            best[key] = min(best[key], (time.perf_counter() - t) / count)
+    lm = scipy_loop(name, data[:n], p0[:n], bounded=False)
+    trf = scipy_loop(name, data[:n], p0[:n], bounded=True)
     lmf = lmfit_loop(name, data[:k], p0[:k])
-    t_lmf = (time.perf_counter() - t) / k
-    per_fit = t_dv / groups
+    per_fit = best["dv"]
     print(f"{'solver':<58} {'us/fit':>9} {'fits/s':>10} {'dvfskit faster':>15}")
     for label, seconds in ((f"dvfskit by=, automatic starts, bounds, {os.cpu_count()} threads", per_fit),
-                           ("dvfskit by=, automatic starts, bounds, 1 thread", t_dv1 / groups),
-                           (f"scipy curve_fit lm (MINPACK), near-truth p0, no bounds ({n})", t_lm),
-                           (f"scipy curve_fit trf, near-truth p0, bounds ({n})", t_trf),
-                           (f"lmfit leastsq, near-truth p0, bounds ({k})", t_lmf)):
+                           ("dvfskit by=, automatic starts, bounds, 1 thread", best["dv1"]),
+                           (f"scipy curve_fit lm (MINPACK), near-truth p0, no bounds ({n})", best["lm"]),
+                           (f"scipy curve_fit trf, near-truth p0, bounds ({k})", best["trf"]),
+                           (f"lmfit leastsq, near-truth p0, bounds ({k})", best["lmfit"])):
         print(f"{label:<58} {seconds * 1e6:9.2f} {1 / seconds:10.0f} {seconds / per_fit:14.1f}x")
     lo, hi = bounds_of(name)
     ours = fitted.stats["rss"][:n]
@@ -127,19 +120,24 @@ def part2(groups: int, peer_groups: int) -> None:
         p0 = near_truth(name, truth)
         model = dvfskit.models.get(name)
         fitted = dvfskit.fit(model, frame, "y", by="group", progress=False)
-        per_fit = best_of(lambda: dvfskit.fit(model, frame, "y", by="group", progress=False)) / groups
-        if name == "gpu_dvfs":
-            reference = per_fit
         n = min(peer_groups, groups)
+        k = max(50, n // 5)
+        per_fit = t_trf = t_lmf = np.inf
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
-            t = time.perf_counter()
             trf = scipy_loop(name, data[:n], p0[:n], bounded=True)
-            t_trf = (time.perf_counter() - t) / n
-            k = max(50, n // 5)
-            t = time.perf_counter()
-            lmfit_loop(name, data[:k], p0[:k])
-            t_lmf = (time.perf_counter() - t) / k
+            for _ in range(2):  # interleaved rounds, the best of each
+                t = time.perf_counter()
+                dvfskit.fit(model, frame, "y", by="group", progress=False)
+                per_fit = min(per_fit, (time.perf_counter() - t) / groups)
+                t = time.perf_counter()
+                scipy_loop(name, data[:k], p0[:k], bounded=True)
+                t_trf = min(t_trf, (time.perf_counter() - t) / k)
+                t = time.perf_counter()
+                lmfit_loop(name, data[:k], p0[:k])
+                t_lmf = min(t_lmf, (time.perf_counter() - t) / k)
+        if name == "gpu_dvfs":
+            reference = per_fit
         ok = fitted.stats["rss"][:n] <= rss(name, data[:n], trf) * (1 + 1e-9) + 1e-300
         ratio = f"{per_fit / reference:10.1f}" if reference else f"{'':>10}"
         print(f"{name:<18} {per_fit * 1e6:14.2f} {1 / per_fit:9.0f} {ratio} {t_trf * 1e6:13.1f} "

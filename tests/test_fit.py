@@ -315,3 +315,28 @@ def test_given_linear_starts_are_honoured_and_projection_finds_the_same_optimum(
     projected = dvfskit.fit(model, df, "latency_ms", p0={"b": 1.0})
     assert full.params == pytest.approx(projected.params, rel=1e-7)
     assert dvfskit._core.linear_parameters(model.expression) == [0, 2]
+
+
+def test_the_quick_path_for_arrays_and_full_p0_checks_like_the_full_path() -> None:
+    """A dict of float64 arrays with p0 for every parameter runs in one C++ call; anything wrong
+    there still raises the full path's error naming the row, column or parameter."""
+    model = dvfskit.Model(GPU, inputs=["f"], bounds={"b": (0, 2)})
+    f, y = np.linspace(0.2, 1.4, 12), 30 * np.linspace(0.2, 1.4, 12) ** -0.8 + 5
+    quick = dvfskit.fit(model, {"f": f}, y, p0=[10.0, 1.0, 1.0])
+    full = dvfskit.fit(model, pd.DataFrame({"f": f}), list(y), p0=[10.0, 1.0, 1.0])
+    assert quick.params == full.params and quick.stderr == full.stderr and quick.message == full.message
+    assert quick.fixed == [] and quick.at_bound == full.at_bound
+    bad_f = f.copy()
+    bad_f[3] = np.nan
+    with pytest.raises(ValueError, match=r"row 3, column 'f'"):
+        dvfskit.fit(model, {"f": bad_f}, y, p0=[10.0, 1.0, 1.0])
+    bad_y = y.copy()
+    bad_y[5] = np.inf
+    with pytest.raises(ValueError, match=r"row 5, column 'y'"):
+        dvfskit.fit(model, {"f": f}, bad_y, p0=[10.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=r"parameter 'b' lies outside its bounds"):
+        dvfskit.fit(model, {"f": f}, y, p0=[10.0, 3.0, 1.0])
+    with pytest.raises(ValueError, match="cannot determine 3 free parameters"):
+        dvfskit.fit(model, {"f": f[:2]}, y[:2], p0=[10.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="y has 12 values but the inputs have 11"):
+        dvfskit.fit(model, {"f": f[:11]}, y, p0=[10.0, 1.0, 1.0])

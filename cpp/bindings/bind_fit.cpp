@@ -1,4 +1,5 @@
 // Bindings for expressions and least-squares fits.
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <map>
@@ -320,6 +321,64 @@ void bind_fit(py::module_& m) {
       py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("weights"), py::arg("spec"),
       py::arg("options"), py::arg("guess") = py::none(),
       "Least-squares fit of an expression model; returns a dict of results.");
+
+  m.def(
+      "fit_expression_quick",
+      [](const Expression& e, const std::vector<py::object>& columns, const py::object& y_object,
+         const std::vector<double>& p0, const std::vector<double>& lower, const std::vector<double>& upper,
+         const FitOptions& options) -> py::object {
+        // The common small fit in one call. Anything unusual (other dtypes or layouts, lengths,
+        // non-finite values, y out of range, p0 outside the bounds) gives None: the caller's full
+        // path then says what is wrong.
+        const auto plain = [](const py::object& o) -> const double* {
+          if (!py::isinstance<py::array>(o)) return nullptr;
+          const py::array a = py::reinterpret_borrow<py::array>(o);
+          if (a.ndim() != 1 || !a.dtype().is(py::dtype::of<double>()) ||
+              !(a.flags() & py::array::c_style))
+            return nullptr;
+          return static_cast<const double*>(a.data());
+        };
+        const double* y = plain(y_object);
+        const std::size_t np = e.parameters().size();
+        if (y == nullptr || columns.size() != e.inputs().size() || p0.size() != np || lower.size() != np ||
+            upper.size() != np)
+          return py::none();
+        const std::size_t n = static_cast<std::size_t>(py::len(y_object));
+        std::vector<const double*> pointers;
+        for (const py::object& c : columns) {
+          const double* p = plain(c);
+          if (p == nullptr || static_cast<std::size_t>(py::len(c)) != n) return py::none();
+          pointers.push_back(p);
+        }
+        double largest = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (!std::isfinite(y[i])) return py::none();
+          largest = std::max(largest, std::fabs(y[i]));
+          for (const double* p : pointers)
+            if (!std::isfinite(p[i])) return py::none();
+        }
+        if (n == 0 || !std::isfinite(largest * largest * static_cast<double>(n)) || (largest > 0.0 && largest < 1e-140))
+          return py::none();
+        for (std::size_t j = 0; j < np; ++j)
+          if (!(std::isfinite(p0[j]) && lower[j] <= p0[j] && p0[j] <= upper[j])) return py::none();
+        const ParameterSpec spec{e.parameters(), p0, lower, upper, std::vector<char>(np, 0), std::vector<char>(np, 1)};
+        const ExpressionModel model(e, pointers, n);
+        const PythonInterrupt interrupt;
+        FitOptions cancellable = options;
+        cancellable.cancel = interrupt.token();
+        FitOutput out;
+        try {
+          py::gil_scoped_release release;
+          out = fit(model, y, nullptr, spec, cancellable);
+        } catch (const std::invalid_argument&) {
+          return py::none();
+        }
+        return to_dict(out);
+      },
+      py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("p0"), py::arg("lower"), py::arg("upper"),
+      py::arg("options"),
+      "fit_expression for float64 arrays and starting values for every parameter, or None when the input needs "
+      "the full checks.");
 
   m.def(
       "linear_parameters", [](const Expression& e) { return linear_parameters(e); }, py::arg("expression"),

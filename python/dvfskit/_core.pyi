@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ConfigSet', 'Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'linear_parameters', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
+__all__: list[str] = ['ConfigSet', 'Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'fit_expression_quick', 'grid_guess', 'linear_parameters', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
 class ConfigSet:
     """
     K configurations over d knobs (values K x d), any subset of the knobs' grid. Immutable.
@@ -260,6 +260,10 @@ def fit_expression(expression: Expression, columns: collections.abc.Sequence[typ
 def fit_expression_groups(expression: Expression, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offsets: typing.Annotated[numpy.typing.ArrayLike, numpy.uint64], spec: ParameterSpec, initial: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, options: FitOptions, guess: GridGuess | None = None, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """
     Fits every group of rows [offsets[g], offsets[g+1]) on a thread pool (starting values: the rows of `initial`, else spec's; then the grid guess); returns stacked arrays.
+    """
+def fit_expression_quick(expression: Expression, columns: collections.abc.Sequence[typing.Any], y: typing.Any, p0: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], lower: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], upper: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], options: FitOptions) -> typing.Any:
+    """
+    fit_expression for float64 arrays and starting values for every parameter, or None when the input needs the full checks.
     """
 def grid_guess(expression: Expression, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, spec: ParameterSpec, guess: GridGuess) -> list[float]:
     """

@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import _core
 from ._data import json_list, scalar
-from ._model import Bounds, Model, as_model, finite_column
+from ._model import Bounds, Model, as_model, column_of, finite_column
 from ._progress import Progress, ProgressOption, check as check_progress
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def resolve_vector(model: Model, y: Any, data: Any, label: str, source: str) -> 
     if isinstance(y, str):
         if not (hasattr(data, "keys") and y in data):
             raise ValueError(f"{source} has no column {y!r} ({label})")
-        return finite_column(data[y], y, source)
+        return finite_column(column_of(data, y), y, source)
     return finite_column(y, label, source)
 
 
@@ -330,6 +330,10 @@ def fit(
     options = fit_options(loss, loss_scale, max_iterations, tolerance, starts, seed, retries, solver)
     if not (type(threads) is int and threads >= 0):
         threads = _whole(threads, "threads", 0)
+    if by is None and weights is None and bounds is None and fixed is None and p0 is not None:
+        quick = _quick_fit(model, data, y, p0, options)
+        if quick is not None:
+            return quick
     columns, y_values, w = _fit_inputs(model, data, y, weights)
     if by is not None:
         return _fit_groups(model, data, columns, y_values, w, [by] if isinstance(by, str) else list(by),
@@ -345,6 +349,22 @@ def fit(
     return FitResult._from_core(model, raw, y_values, spec)
 
 
+def _quick_fit(model: Model, data: Any, y: Any, p0: Any, options: _core.FitOptions) -> Optional["FitResult"]:
+    """The common small fit (a dict of float64 arrays, y an array, p0 for every parameter) in one
+    C++ call, or None for anything else or anything wrong (the full path checks and says what)."""
+    if (model._expression is None or type(data) is not dict or type(y) is not np.ndarray
+            or type(p0) not in (list, tuple)):
+        return None
+    unbounded = (-math.inf, math.inf)
+    pairs = [model.bounds.get(n, unbounded) for n in model.parameters]
+    try:
+        raw = _core.fit_expression_quick(model._expression, [data.get(k) for k in model.inputs], y, p0,
+                                         [float(b[0]) for b in pairs], [float(b[1]) for b in pairs], options)
+    except TypeError:  # p0 of other types
+        return None
+    return None if raw is None else FitResult._from_raw(model, raw, y)
+
+
 _OPTIONS: Dict[Tuple[Any, ...], _core.FitOptions] = {}
 
 
@@ -353,8 +373,10 @@ def fit_options(loss: Any, loss_scale: Any, max_iterations: Any, tolerance: Any,
     """The checked C++ solver settings (ValueError naming a bad option); the most recent ones
     are kept, keyed by value and type, so that repeated small fits skip the checks."""
     args = (loss, loss_scale, max_iterations, tolerance, starts, seed, retries, solver)
-    try:
-        key = tuple((type(a), a) for a in args)
+    key: Tuple[Any, ...]
+    try:  # by value and type (True == 1, but True is no count)
+        key = args + (type(loss_scale), type(max_iterations), type(tolerance), type(starts), type(seed),
+                      type(retries), type(loss), type(solver))
         cached = _OPTIONS.get(key)
     except TypeError:  # unhashable: the checks below say what is wrong
         key, cached = (), None
@@ -633,6 +655,17 @@ class FitResult:
     mape: float
     aic: float
     bic: float
+
+    @classmethod
+    def _from_raw(cls, model: Model, raw: Dict[str, Any], y: np.ndarray) -> "FitResult":
+        """The result of a fit without fixed parameters, straight from the C++ core's dict."""
+        result = cls.__new__(cls)
+        result.__dict__.update(model=model, _params=raw["params"], _stderr=raw["stderr"],
+                               _covariance=raw["covariance"], rss=raw["rss"], rmse=raw["rmse"], r2=raw["r2"],
+                               mape=raw["mape"], aic=raw["aic"], bic=raw["bic"], n=raw["n"], dof=raw["dof"],
+                               success=raw["success"], message=raw["message"], iterations=raw["iterations"],
+                               _at_bound=raw["at_bound"], _fixed=[], y=y, prediction=raw["prediction"])
+        return result
 
     @classmethod
     def _from_core(cls, model: Model, raw: Dict[str, Any], y: np.ndarray, spec: _core.ParameterSpec) -> "FitResult":

@@ -105,52 +105,75 @@ def _ghz(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
     return np.asarray(columns[name], dtype=float) / 1000.0
 
 
+_ROOFLINE_K = (1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 16.0)
+_ROOFLINE_SHARES = (0.0, 0.5, 0.9)
+_BLOCK_ROWS = 20_000  # rows of groups handled at once (memory: candidates x rows doubles a temporary)
+
+
 def _guess_roofline(columns: Mapping[str, np.ndarray], y: np.ndarray, offsets: np.ndarray) -> Dict[str, np.ndarray]:
     """Starting values of the smooth roofline for every group at once. For a given k and c,
     (t - c)^k = W^k f^-k + Q^k m^-k is linear in W^k and Q^k: solved (non-negative) by least
     squares for k in 1..16 and c a share of the group's smallest time, the candidate with the
-    lowest residual sum of squares in t wins."""
+    lowest residual sum of squares in t wins (a group without any: W, Q at half their largest
+    values min(t f), min(t m), k = 2, c = 0)."""
     f, m = _ghz(columns, F), _ghz(columns, M)
-    starts = np.asarray(offsets[:-1], dtype=np.int64)
-    groups = len(starts)
-    ids = group_ids(offsets)
-    sums = lambda v: np.bincount(ids, weights=v, minlength=groups)  # noqa: E731
-    counts = np.maximum(np.bincount(ids, minlength=groups), 1)
-    t_min = np.full(groups, np.inf)
-    np.minimum.at(t_min, ids, y)
-    best_rss = np.full(groups, np.inf)
-    best = {name: np.zeros(groups) for name in ("W", "Q", "k", "c")}
-    with np.errstate(all="ignore"):
-        for k in (1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 16.0):
-            u, v = f ** -k, m ** -k
-            suu, svv, suv = sums(u * u), sums(v * v), sums(u * v)
-            for share in (0.0, 0.5, 0.9):
-                c = share * np.maximum(t_min, 0.0)
-                z = np.maximum(y - c[ids], 0.0) ** k
-                suz, svz = sums(u * z), sums(v * z)
-                det = suu * svv - suv * suv
-                a = np.where(det > 0, (svv * suz - suv * svz) / det, 0.0)
-                b = np.where(det > 0, (suu * svz - suv * suz) / det, 0.0)
-                # the non-negative solution: one coefficient alone where the pair is not
-                a_only, b_only = np.where(suu > 0, suz / suu, 0.0), np.where(svv > 0, svz / svv, 0.0)
-                a, b = np.where(b < 0, np.maximum(a_only, 0), a), np.where(b < 0, 0.0, b)
-                a, b = np.where(a < 0, 0.0, a), np.where(a < 0, np.maximum(b_only, 0), b)
-                w, q = np.maximum(a, 0.0) ** (1 / k), np.maximum(b, 0.0) ** (1 / k)
-                shape = ((w[ids] / f) ** k + (q[ids] / m) ** k) ** (1 / k)
-                c_fit = np.maximum(sums(y - shape) / counts, 0.0)
-                rss = sums((y - shape - c_fit[ids]) ** 2)
-                better = np.isfinite(rss) & (rss < best_rss) & (w > 0) & (q > 0)
-                best_rss = np.where(better, rss, best_rss)
-                for name, value in (("W", w), ("Q", q), ("k", np.full(groups, k)), ("c", c_fit)):
-                    best[name] = np.where(better, value, best[name])
-    fallback = ~np.isfinite(best_rss)  # no candidate: the crude bounds W/f <= t, Q/m <= t
-    if fallback.any():
-        w_max, q_max = np.full(groups, np.inf), np.full(groups, np.inf)
-        np.minimum.at(w_max, ids, y * f)
-        np.minimum.at(q_max, ids, y * m)
-        for name, value in (("W", w_max / 2), ("Q", q_max / 2), ("k", np.full(groups, 2.0)), ("c", np.zeros(groups))):
-            best[name] = np.where(fallback, value, best[name])
+    offsets = np.asarray(offsets, dtype=np.int64)
+    groups = len(offsets) - 1
+    best = {name: np.full(groups, np.nan) for name in ("W", "Q", "k", "c")}
+    g0 = 0
+    while g0 < groups:
+        g1 = min(groups, max(g0 + 1, int(np.searchsorted(offsets, offsets[g0] + _BLOCK_ROWS, side="right")) - 1))
+        r0, r1 = offsets[g0], offsets[g1]
+        part = _roofline_block(f[r0:r1], m[r0:r1], y[r0:r1], offsets[g0:g1 + 1] - r0)
+        for name, values in part.items():
+            best[name][g0:g1] = values
+        g0 = g1
+    for g in np.flatnonzero(~np.isfinite(best["W"])):
+        rows = slice(offsets[g], offsets[g + 1])
+        if rows.stop > rows.start:
+            best["W"][g], best["Q"][g] = np.min(y[rows] * f[rows]) / 2, np.min(y[rows] * m[rows]) / 2
+            best["k"][g], best["c"][g] = 2.0, 0.0
     return best
+
+
+def _roofline_block(f: np.ndarray, m: np.ndarray, y: np.ndarray, offsets: np.ndarray) -> Dict[str, np.ndarray]:
+    """_guess_roofline for one block of groups: every candidate (k, share of min t) at once,
+    arrays of candidates x rows (NaN for a group without a usable candidate)."""
+    k = np.repeat(_ROOFLINE_K, len(_ROOFLINE_SHARES))[:, None]
+    share = np.tile(_ROOFLINE_SHARES, len(_ROOFLINE_K))[:, None]
+    groups = len(offsets) - 1
+    ids = group_ids(offsets)
+    sizes = offsets[1:] - offsets[:-1]
+
+    def sums(values: np.ndarray) -> np.ndarray:  # per group, along the last axis (empty groups: 0)
+        running = np.concatenate([np.zeros(values.shape[:-1] + (1,)), np.cumsum(values, axis=-1)], axis=-1)
+        return running[..., offsets[1:]] - running[..., offsets[:-1]]
+
+    t_min = np.full(groups, np.inf)
+    filled = sizes > 0
+    if filled.any():
+        t_min[filled] = np.minimum.reduceat(y, offsets[:-1][filled])
+    with np.errstate(all="ignore"):
+        u, v = f ** -k, m ** -k
+        z = np.maximum(y - (share * np.maximum(t_min, 0.0))[:, ids], 0.0) ** k
+        suu, svv, suv, suz, svz = sums(u * u), sums(v * v), sums(u * v), sums(u * z), sums(v * z)
+        det = suu * svv - suv * suv
+        a = np.where(det > 0, (svv * suz - suv * svz) / det, 0.0)
+        b = np.where(det > 0, (suu * svz - suv * suz) / det, 0.0)
+        # the non-negative solution: one coefficient alone where the pair is not
+        a_only, b_only = np.where(suu > 0, suz / suu, 0.0), np.where(svv > 0, svz / svv, 0.0)
+        a, b = np.where(b < 0, np.maximum(a_only, 0), a), np.where(b < 0, 0.0, b)
+        a, b = np.where(a < 0, 0.0, a), np.where(a < 0, np.maximum(b_only, 0), b)
+        w, q = np.maximum(a, 0.0) ** (1 / k), np.maximum(b, 0.0) ** (1 / k)
+        shape = ((w[:, ids] / f) ** k + (q[:, ids] / m) ** k) ** (1 / k)
+        c_fit = np.maximum(sums(y - shape) / np.maximum(sizes, 1), 0.0)
+        rss = sums((y - shape - c_fit[:, ids]) ** 2)
+    rss = np.where(np.isfinite(rss) & (w > 0) & (q > 0), rss, np.inf)
+    pick = np.argmin(rss, axis=0)
+    at = np.arange(groups)
+    ok = np.isfinite(rss[pick, at])
+    return {name: np.where(ok, value[pick, at], np.nan)
+            for name, value in (("W", w), ("Q", q), ("k", np.broadcast_to(k, w.shape)), ("c", c_fit))}
 
 
 cpu_dvfs = _builtin(Model(
