@@ -111,7 +111,8 @@ double BoundedLeastSquares::solve(const double* A, std::size_t m, int k, const d
   for (std::size_t j = 0; j < kk; ++j) {
     const double norm = norm2(a_.data() + j * m, m);
     scale_[j] = norm > 0.0 && std::isfinite(norm) ? norm : 1.0;
-    for (std::size_t i = 0; i < m; ++i) a_[j * m + i] /= scale_[j];
+    const double inverse = 1.0 / scale_[j];
+    for (std::size_t i = 0; i < m; ++i) a_[j * m + i] *= inverse;
     lower_[j] = lower_in[j] * scale_[j];
     upper_[j] = upper_in[j] * scale_[j];
   }

@@ -221,67 +221,85 @@ JetN<N> power(const JetN<N>& f, const JetN<N>& g) {
   return JetN<N>(t, (g.a * t / f.a) * f.v + (t * std::log(f.a)) * g.v);
 }
 
-template <int N, typename X>
-JetN<N> as_jet(const X& x) {
-  if constexpr (std::is_same_v<X, double>) {
-    return JetN<N>(x);
-  } else {
-    return x;
-  }
-}
-
-template <int N>
-struct Binary {
-  OpCode op;
+// The operations with the opcode fixed at compile time, so that the loops over points carry no
+// switch: with_binary / with_unary call f with the operation for a runtime opcode.
+template <int N, OpCode Op>
+struct BinaryOp {
   template <typename X, typename Y>
   auto operator()(const X& x, const Y& y) const {
     using R = std::conditional_t<std::is_same_v<X, double> && std::is_same_v<Y, double>, double, JetN<N>>;
-    switch (op) {
-      case OpCode::Add: return R(x + y);
-      case OpCode::Sub: return R(x - y);
-      case OpCode::Mul: return R(x * y);
-      case OpCode::Div: return R(x / y);
-      case OpCode::Pow: case OpCode::PowDataBase: return R(power(x, y));
-      case OpCode::Min:
-        if constexpr (std::is_same_v<R, double>) return value_of(y) < value_of(x) ? y : x;
-        else return value_of(y) < value_of(x) ? as_jet<N>(y) : as_jet<N>(x);
-      case OpCode::Max:
-        if constexpr (std::is_same_v<R, double>) return value_of(y) > value_of(x) ? y : x;
-        else return value_of(y) > value_of(x) ? as_jet<N>(y) : as_jet<N>(x);
-      default: return R(std::numeric_limits<double>::quiet_NaN());
-    }
+    if constexpr (Op == OpCode::Add) return R(x + y);
+    else if constexpr (Op == OpCode::Sub) return R(x - y);
+    else if constexpr (Op == OpCode::Mul) return R(x * y);
+    else if constexpr (Op == OpCode::Div) return R(x / y);
+    else if constexpr (Op == OpCode::Pow) return R(power(x, y));
+    else if constexpr (Op == OpCode::Min) return value_of(y) < value_of(x) ? R(y) : R(x);
+    else return value_of(y) > value_of(x) ? R(y) : R(x);  // Max
   }
 };
 
-template <typename T>
-T unary(OpCode op, double value, const T& x) {
-  using std::abs; using std::atan; using std::cos; using std::exp; using std::log; using std::log10;
-  using std::sin; using std::sqrt; using std::tan; using std::tanh;
-  using ceres::abs; using ceres::atan; using ceres::cos; using ceres::exp; using ceres::log; using ceres::log10;
-  using ceres::sin; using ceres::sqrt; using ceres::tan; using ceres::tanh;
+template <int N, typename F>
+void with_binary(OpCode op, F&& f) {
   switch (op) {
-    case OpCode::PowConst: return power(x, value);
-    case OpCode::Square: return x * x;
-    case OpCode::Neg: return -x;
-    case OpCode::Exp: return exp(x);
-    case OpCode::Log: return log(x);
-    case OpCode::Log10: return log10(x);
-    case OpCode::Sqrt: return sqrt(x);
-    case OpCode::Abs: return abs(x);
-    case OpCode::Sin: return sin(x);
-    case OpCode::Cos: return cos(x);
-    case OpCode::Tan: return tan(x);
-    case OpCode::Atan: return atan(x);
-    case OpCode::Tanh: return tanh(x);
-    default: return T(std::numeric_limits<double>::quiet_NaN());
+    case OpCode::Add: f(BinaryOp<N, OpCode::Add>{}); break;
+    case OpCode::Sub: f(BinaryOp<N, OpCode::Sub>{}); break;
+    case OpCode::Mul: f(BinaryOp<N, OpCode::Mul>{}); break;
+    case OpCode::Div: f(BinaryOp<N, OpCode::Div>{}); break;
+    case OpCode::Min: f(BinaryOp<N, OpCode::Min>{}); break;
+    case OpCode::Max: f(BinaryOp<N, OpCode::Max>{}); break;
+    default: f(BinaryOp<N, OpCode::Pow>{}); break;  // Pow, PowDataBase
+  }
+}
+
+template <OpCode Op>
+struct UnaryOp {
+  double value;  // the exponent of PowConst
+  template <typename T>
+  T operator()(const T& x) const {
+    using std::abs; using std::atan; using std::cos; using std::exp; using std::log; using std::log10;
+    using std::sin; using std::sqrt; using std::tan; using std::tanh;
+    using ceres::abs; using ceres::atan; using ceres::cos; using ceres::exp; using ceres::log; using ceres::log10;
+    using ceres::sin; using ceres::sqrt; using ceres::tan; using ceres::tanh;
+    if constexpr (Op == OpCode::PowConst) return power(x, value);
+    else if constexpr (Op == OpCode::Square) return x * x;
+    else if constexpr (Op == OpCode::Neg) return -x;
+    else if constexpr (Op == OpCode::Exp) return exp(x);
+    else if constexpr (Op == OpCode::Log) return log(x);
+    else if constexpr (Op == OpCode::Log10) return log10(x);
+    else if constexpr (Op == OpCode::Sqrt) return sqrt(x);
+    else if constexpr (Op == OpCode::Abs) return abs(x);
+    else if constexpr (Op == OpCode::Sin) return sin(x);
+    else if constexpr (Op == OpCode::Cos) return cos(x);
+    else if constexpr (Op == OpCode::Tan) return tan(x);
+    else if constexpr (Op == OpCode::Atan) return atan(x);
+    else return tanh(x);  // Tanh
+  }
+};
+
+template <typename F>
+void with_unary(OpCode op, double value, F&& f) {
+  switch (op) {
+    case OpCode::PowConst: f(UnaryOp<OpCode::PowConst>{value}); break;
+    case OpCode::Square: f(UnaryOp<OpCode::Square>{value}); break;
+    case OpCode::Neg: f(UnaryOp<OpCode::Neg>{value}); break;
+    case OpCode::Exp: f(UnaryOp<OpCode::Exp>{value}); break;
+    case OpCode::Log: f(UnaryOp<OpCode::Log>{value}); break;
+    case OpCode::Log10: f(UnaryOp<OpCode::Log10>{value}); break;
+    case OpCode::Sqrt: f(UnaryOp<OpCode::Sqrt>{value}); break;
+    case OpCode::Abs: f(UnaryOp<OpCode::Abs>{value}); break;
+    case OpCode::Sin: f(UnaryOp<OpCode::Sin>{value}); break;
+    case OpCode::Cos: f(UnaryOp<OpCode::Cos>{value}); break;
+    case OpCode::Tan: f(UnaryOp<OpCode::Tan>{value}); break;
+    case OpCode::Atan: f(UnaryOp<OpCode::Atan>{value}); break;
+    default: f(UnaryOp<OpCode::Tanh>{value}); break;
   }
 }
 
 bool is_scalar(SlotKind k) { return k == SlotKind::ScalarD || k == SlotKind::ScalarJ; }
 bool is_jet(SlotKind k) { return k == SlotKind::ScalarJ || k == SlotKind::VectorJ; }
 
-template <int N, typename A, typename B>
-void binary_loop(const A& x, const B& y, const Binary<N>& f, int m, double* dbuf, JetN<N>* jbuf) {
+template <int N, typename A, typename B, typename F>
+void binary_loop(const A& x, const B& y, const F& f, int m, double* dbuf, JetN<N>* jbuf) {
   if constexpr (is_jet_accessor<A>() || is_jet_accessor<B>()) {
     for (int i = 0; i < m; ++i) jbuf[i] = f(x[i], y[i]);
   } else {
@@ -291,19 +309,21 @@ void binary_loop(const A& x, const B& y, const Binary<N>& f, int m, double* dbuf
 
 template <int N>
 void apply_binary(OpCode op, Slot<N>& a, const Slot<N>& b, int m, double* dbuf, JetN<N>* jbuf) {
-  const Binary<N> f{op};
   if (is_scalar(a.kind) && is_scalar(b.kind)) {
-    if (a.kind == SlotKind::ScalarD && b.kind == SlotKind::ScalarD) {
-      a.s = f(a.s, b.s);
-      return;
-    }
-    const JetN<N> r = f(a.kind == SlotKind::ScalarD ? JetN<N>(a.s) : a.sj, b.kind == SlotKind::ScalarD ? JetN<N>(b.s) : b.sj);
-    a.sj = r;
-    a.kind = SlotKind::ScalarJ;
+    with_binary<N>(op, [&](const auto& f) {
+      if (a.kind == SlotKind::ScalarD && b.kind == SlotKind::ScalarD) {
+        a.s = f(a.s, b.s);
+        return;
+      }
+      a.sj = f(a.kind == SlotKind::ScalarD ? JetN<N>(a.s) : a.sj, b.kind == SlotKind::ScalarD ? JetN<N>(b.s) : b.sj);
+      a.kind = SlotKind::ScalarJ;
+    });
     return;
   }
   const bool jet = is_jet(a.kind) || is_jet(b.kind);
-  visit(a, [&](auto A) { visit(b, [&](auto B) { binary_loop<N>(A, B, f, m, dbuf, jbuf); }); });
+  with_binary<N>(op, [&](const auto& f) {
+    visit(a, [&](auto A) { visit(b, [&](auto B) { binary_loop<N>(A, B, f, m, dbuf, jbuf); }); });
+  });
   if (jet) {
     a.kind = SlotKind::VectorJ;
     a.vj = jbuf;
@@ -315,18 +335,20 @@ void apply_binary(OpCode op, Slot<N>& a, const Slot<N>& b, int m, double* dbuf, 
 
 template <int N>
 void apply_unary(OpCode op, double value, Slot<N>& a, int m, double* dbuf, JetN<N>* jbuf) {
-  switch (a.kind) {
-    case SlotKind::ScalarD: a.s = unary(op, value, a.s); return;
-    case SlotKind::ScalarJ: a.sj = unary(op, value, a.sj); return;
-    case SlotKind::VectorD:
-      for (int i = 0; i < m; ++i) dbuf[i] = unary(op, value, a.vd[i]);
-      a.vd = dbuf;
-      return;
-    case SlotKind::VectorJ:
-      for (int i = 0; i < m; ++i) jbuf[i] = unary(op, value, a.vj[i]);
-      a.vj = jbuf;
-      return;
-  }
+  with_unary(op, value, [&](const auto& f) {
+    switch (a.kind) {
+      case SlotKind::ScalarD: a.s = f(a.s); return;
+      case SlotKind::ScalarJ: a.sj = f(a.sj); return;
+      case SlotKind::VectorD:
+        for (int i = 0; i < m; ++i) dbuf[i] = f(a.vd[i]);
+        a.vd = dbuf;
+        return;
+      case SlotKind::VectorJ:
+        for (int i = 0; i < m; ++i) jbuf[i] = f(a.vj[i]);
+        a.vj = jbuf;
+        return;
+    }
+  });
 }
 
 // base**e for a data base with log(base) precomputed: exp(e log base), d/de = value * log base.
@@ -412,23 +434,21 @@ void run(const CompiledExpression& c, const CompiledData& data, const double* p,
       }
     }
     const Slot<N>& r = s.slots[0];
-    for (int i = 0; i < m; ++i) {
-      const std::size_t row = i0 + static_cast<std::size_t>(i);
-      switch (r.kind) {
-        case SlotKind::ScalarD: value[row] = r.s; break;
-        case SlotKind::VectorD: value[row] = r.vd[i]; break;
-        case SlotKind::ScalarJ: value[row] = r.sj.a; break;
-        case SlotKind::VectorJ: value[row] = r.vj[i].a; break;
+    double* values = value + i0;
+    visit(r, [&](auto R) {
+      for (int i = 0; i < m; ++i) values[i] = value_of(R[i]);
+      if (jacobian == nullptr) return;
+      for (int i = 0; i < m; ++i) {
+        double* out = jacobian + (i0 + static_cast<std::size_t>(i)) * rs;
+        for (int l = 0; l < k; ++l) {
+          if constexpr (is_jet_accessor<decltype(R)>()) {
+            out[static_cast<std::size_t>(l) * cs] = R[i].v[l];
+          } else {
+            out[static_cast<std::size_t>(l) * cs] = 0.0;
+          }
+        }
       }
-      if (jacobian == nullptr) continue;
-      double* out = jacobian + row * rs;
-      for (int l = 0; l < k; ++l) {
-        double d = 0.0;
-        if (r.kind == SlotKind::ScalarJ) d = r.sj.v[l];
-        if (r.kind == SlotKind::VectorJ) d = r.vj[i].v[l];
-        out[static_cast<std::size_t>(l) * cs] = d;
-      }
-    }
+    });
   }
 }
 

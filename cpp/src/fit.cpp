@@ -352,18 +352,17 @@ SolveRun solve_dense(const RegressionModel& model, const double* y, const double
   const WeightedData data{model, y, sqrt_weights};
   SolveRun run;
   LmSummary summary;
+  // The solution's parameters: those of the last Jacobian (the last accepted point), not of
+  // the last trial; without one (no nonlinear parameter, or an unusable start), those of the
+  // single evaluation.
   if (linear.empty()) {
     ResidualProblem problem(data, std::move(start), unknowns);
     summary = levenberg_marquardt(problem, x.data(), lower.data(), upper.data(), lm);
-    std::vector<double> r(model.num_points());
-    problem.residuals(x.data(), r.data());  // the parameters at the solution, not at the last trial
-    run.params = problem.parameters();
+    run.params = problem.solution().empty() ? problem.parameters() : problem.solution();
   } else {
     ProjectedProblem problem(data, std::move(start), unknowns, linear, spec.lower, spec.upper);
     summary = levenberg_marquardt(problem, x.data(), lower.data(), upper.data(), lm);
-    std::vector<double> r(model.num_points());
-    if (summary.usable) summary.usable = problem.residuals(x.data(), r.data());
-    run.params = problem.parameters();
+    run.params = problem.solution().empty() ? problem.parameters() : problem.solution();
   }
   run.cost = summary.cost;
   run.usable = summary.usable && std::isfinite(summary.cost);
@@ -433,26 +432,20 @@ bool covariance_from_r(const Matrix& R, std::size_t n, double sigma, Matrix& C) 
   return true;
 }
 
-// Covariance = (J^T J)^-1 * rss / dof over the free parameters not pinned at a bound, from the
-// SVD of the triangular factor of the weighted Jacobian at the solution (stable for
-// ill-conditioned problems).
-void fill_covariance(FitOutput& out, const RegressionModel& model, const ParameterSpec& spec,
+// Covariance = (J^T J)^-1 * rss / dof over the free parameters not pinned at a bound (`active`;
+// `jacobian`: d prediction / d active parameter, column-major, unweighted), from the SVD of the
+// triangular factor of the weighted Jacobian at the solution (stable for ill-conditioned problems).
+void fill_covariance(FitOutput& out, const std::vector<int>& active, std::vector<double>& jacobian,
                      const double* weights) {
   const std::size_t n = out.n;
   const std::size_t np = out.params.size();
   out.covariance.assign(np * np, kNaN);
   out.stderr_.assign(np, kNaN);
-  std::vector<int> active;
-  for (std::size_t j = 0; j < np; ++j)
-    if (!spec.fixed[j] && !out.at_bound[j]) active.push_back(static_cast<int>(j));
   if (active.empty() || out.dof <= 0) return;
 
   const std::size_t k = active.size();
-  thread_local std::vector<double> prediction, jacobian, tau;
-  prediction.resize(n);
-  jacobian.resize(n * k);
+  thread_local std::vector<double> tau;
   tau.resize(k);
-  model.predict_subset(out.params.data(), active.data(), static_cast<int>(k), prediction.data(), jacobian.data());
   for (std::size_t a = 0; a < k && weights != nullptr; ++a)
     for (std::size_t i = 0; i < n; ++i) jacobian[a * n + i] *= std::sqrt(weights[i]);
   if (!std::all_of(jacobian.begin(), jacobian.end(), [](double v) { return std::isfinite(v); })) {
@@ -522,10 +515,18 @@ FitOutput summarize(const SolveRun& run, const RegressionModel& model, const dou
     if (spec.fixed[j]) continue;
     out.at_bound[j] = out.params[j] <= spec.lower[j] || out.params[j] >= spec.upper[j];
   }
+  // One evaluation gives the predictions and the Jacobian the covariance needs.
+  std::vector<int> active;
+  for (std::size_t j = 0; j < np; ++j)
+    if (!spec.fixed[j] && !out.at_bound[j]) active.push_back(static_cast<int>(j));
+  if (out.dof <= 0) active.clear();
+  thread_local std::vector<double> jacobian;
+  jacobian.resize(n * active.size());
   out.prediction.resize(n);
-  model.predict(out.params.data(), out.prediction.data(), nullptr);
+  model.predict_subset(out.params.data(), active.data(), static_cast<int>(active.size()), out.prediction.data(),
+                       active.empty() ? nullptr : jacobian.data());
   fill_statistics(out, y, weights);
-  fill_covariance(out, model, spec, weights);
+  fill_covariance(out, active, jacobian, weights);
   return out;
 }
 

@@ -88,8 +88,16 @@ std::vector<std::vector<double>> grid_starts(const RegressionModel& model, const
     return in_bounds;
   };
   std::vector<double> rss(stride.back(), kInf);
-  for (std::size_t flat = 0; flat < rss.size(); ++flat)
-    if (set_point(flat)) rss[flat] = problem.reduced_rss(x.data());
+  std::size_t best_flat = rss.size();
+  std::vector<double> best_parameters;  // kept: the best point need not be evaluated again
+  for (std::size_t flat = 0; flat < rss.size(); ++flat) {
+    if (!set_point(flat)) continue;
+    rss[flat] = problem.reduced_rss(x.data());
+    if (best_flat == rss.size() || rss[flat] < rss[best_flat]) {
+      best_flat = flat;
+      best_parameters = problem.parameters();
+    }
+  }
   // Local minima: no lower neighbour along any axis (ties go to the first in grid order).
   std::vector<std::size_t> minima;
   for (std::size_t flat = 0; flat < rss.size(); ++flat) {
@@ -124,9 +132,12 @@ std::vector<std::vector<double>> grid_starts(const RegressionModel& model, const
   if (!(scale > 0.0)) scale = 1.0;
   std::vector<std::vector<double>> starts;
   for (std::size_t flat : minima) {
-    set_point(flat);
-    problem.reduced_rss(x.data());
-    std::vector<double> p = problem.parameters();
+    std::vector<double> p = best_parameters;
+    if (flat != best_flat) {
+      set_point(flat);
+      problem.reduced_rss(x.data());
+      p = problem.parameters();
+    }
     for (std::size_t j = 0; j < np; ++j) {
       if (spec.fixed[j]) continue;
       const bool is_linear = contains(linear, static_cast<int>(j));

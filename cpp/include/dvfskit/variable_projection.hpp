@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "dvfskit/bounded_least_squares.hpp"
@@ -37,10 +38,13 @@ class ResidualProblem final : public LeastSquaresProblem {
   bool jacobian(const double* x, double* J) override;
   // The full parameter vector at the last residuals() call.
   const std::vector<double>& parameters() const { return parameters_; }
+  // ... and at the last jacobian() call: the solver's solution.
+  const std::vector<double>& solution() const { return solution_; }
 
  private:
   WeightedData data_;
   std::vector<double> parameters_;
+  std::vector<double> solution_;
   std::vector<int> unknowns_;
   std::vector<double> prediction_;
   std::vector<double> jacobian_;  // with the residuals, when derivatives are cheap
@@ -59,18 +63,24 @@ class ProjectedProblem final : public LeastSquaresProblem {
   bool jacobian(const double* x, double* J) override;
   // The full parameter vector (linear parameters solved) at the last residuals() call.
   const std::vector<double>& parameters() const { return parameters_; }
+  // ... and at the last jacobian() call: the solver's solution.
+  const std::vector<double>& solution() const;
   // The weighted residual sum of squares at x (nonlinear parameters), linear ones solved;
   // infinity where the model is not finite.
   double reduced_rss(const double* x);
 
  private:
+  // The working arrays, taken from a per-thread pool and given back by the destructor, so that
+  // the many small problems of grouped fits allocate nothing once warm.
+  struct Buffers;
+  struct GiveBack {
+    void operator()(Buffers* buffers) const;
+  };
+  std::unique_ptr<Buffers, GiveBack> buffers_;
   WeightedData data_;
   std::vector<double> parameters_;
   std::vector<int> nonlinear_;
   std::vector<int> linear_;
-  std::vector<double> lower_, upper_;  // of the linear parameters
-  std::vector<double> g_, a_, b_, c_, residual_;
-  BoundedLeastSquares solver_;
   double rss_ = 0.0;
 };
 
