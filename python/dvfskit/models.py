@@ -95,8 +95,7 @@ def available() -> List[str]:
 
 # Coarse grids suffice: each grid point's basin is refined by the solver, which starts from the
 # grid's best local minima (and from the best point on each end of an axis where the cost is flat).
-EXPONENTS = tuple(np.round(np.linspace(0.1, 4.0, 6), 6))
-COARSE_EXPONENTS = tuple(np.round(np.linspace(0.1, 4.0, 5), 6))
+EXPONENTS = tuple(np.round(np.linspace(0.1, 4.0, 5), 6))
 COMPUTE_EXPONENTS = tuple(np.round(np.linspace(0.1, 4.0, 8), 6))  # gamma of the joint models
 POWER_EXPONENTS = tuple(np.round(np.linspace(0.25, 6.0, 6), 6))
 COARSE_POWER_EXPONENTS = tuple(np.round(np.linspace(0.25, 6.0, 5), 6))
@@ -222,7 +221,7 @@ joint_mem_comp = _builtin(Model(
     bounds={"l": (0.0, INF), "beta": (0.0, 4.0), "u": (0.0, INF), "gamma": (0.0, 4.0), "c": (0.0, INF)},
     units={"l": "ms*GHz^beta", "beta": "1", "u": "ms*GHz^gamma", "gamma": "1", "c": "ms"},
     linear=["l", "u", "c"],
-    grid={"beta": COARSE_EXPONENTS, "gamma": COMPUTE_EXPONENTS},
+    grid={"beta": EXPONENTS, "gamma": COMPUTE_EXPONENTS},
 ))
 
 joint_mem_comp_nc = _builtin(Model(
@@ -235,7 +234,7 @@ joint_mem_comp_nc = _builtin(Model(
     bounds={"l": (0.0, INF), "beta": (0.0, 4.0), "u": (0.0, INF), "gamma": (0.0, 4.0)},
     units={"l": "ms*GHz^beta", "beta": "1", "u": "ms*GHz^gamma", "gamma": "1"},
     linear=["l", "u"],
-    grid={"beta": COARSE_EXPONENTS, "gamma": COMPUTE_EXPONENTS},
+    grid={"beta": EXPONENTS, "gamma": COMPUTE_EXPONENTS},
 ))
 
 roofline_smooth = _builtin(Model(
