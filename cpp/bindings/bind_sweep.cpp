@@ -1,6 +1,6 @@
 // Bindings for the batch solve: scenarios in as one (n, 7) float64 array, results out as numpy
 // columns that take over the C++ vectors (no copy, no per-scenario Python objects). The GIL is
-// released while the batch runs; Ctrl-C stops it within one block of scenarios per thread
+// released while the batch runs; Ctrl-C stops it within one scenario per thread
 // (KeyboardInterrupt).
 #include <cstdint>
 #include <memory>

@@ -32,6 +32,9 @@ struct Values {
   std::array<double, 5> g_cost{}, g_a{}, g_b{}, g_t{};  // gradients wrt y of cost, A - z, B - z, t_loc + z
 };
 
+// NLopt proposed a non-finite point: that start is abandoned (not an error of the model).
+struct BadIterate : std::exception {};
+
 // Evaluates one split's model at scaled y; caches the last point (NLopt asks objective and
 // constraints separately at the same x). Owned by one solve call: no sharing.
 class SplitModel {
@@ -61,6 +64,8 @@ class SplitModel {
  private:
   void compute(const double* y) {
     check(cancel_);
+    for (int k = 0; k < 5; ++k)
+      if (!std::isfinite(y[k])) throw BadIterate();  // the optimiser's, not the model's
     const auto& cr = mp_.compute_range();
     const auto& mr = mp_.memory_range();
     const double df = cr.hi_mhz - cr.lo_mhz, dm = mr.hi_mhz - mr.lo_mhz;
@@ -164,6 +169,8 @@ template <typename F>
 double guarded(SplitModel* m, F&& f) {
   try {
     return f();
+  } catch (const BadIterate&) {
+    throw nlopt::forced_stop();
   } catch (...) {
     m->fail(std::current_exception());
     throw nlopt::forced_stop();
@@ -275,6 +282,7 @@ Best optimise(const ModelProblem& mp, const Scenario& sc, const Objective& obj, 
         // roundoff or forced stop: y holds the last iterate; judged below like any other.
       }
       model.rethrow();  // a bad model value or cancellation inside NLopt
+      if (!std::all_of(y.begin(), y.end(), [](double v) { return std::isfinite(v); })) continue;
       for (int k = 0; k < 5; ++k) y[k] = std::min(std::max(y[k], lo[k]), hi[k]);
       Values v = model.at(y.data());
       // The true latency: the parallel part is max(A, B), whatever z ended at.

@@ -93,6 +93,7 @@ SweepColumns solve_batch(const TableProblem& problem, const std::vector<Scenario
       [&](std::size_t block) {
         const std::size_t end = std::min(n, (block + 1) * kBlock);
         for (std::size_t i = block * kBlock; i < end; ++i) {
+          check(cancel);  // a clock read (the flag elsewhere): scenarios can be slow (large EDP problems)
           PreparedScenario ps = prepare(scenarios[i], objective);  // shared by the optimum and baselines
           ps.explain = false;
           store(out, i, solve(problem, ps));

@@ -52,8 +52,8 @@ OffloadSolution solve_baseline(const TableProblem& problem, const PreparedScenar
 
 // Solves every scenario (objective as in solve()) and every baseline, on `threads` threads
 // (0 = all cores). Scenarios and baselines are validated first: throws std::invalid_argument
-// naming the first bad scenario's index, before any work. With a token, stops within one block
-// of scenarios per thread once cancellation is requested and throws Cancelled. Thread-safe:
+// naming the first bad scenario's index, before any work. With a token, stops within one
+// scenario per thread once cancellation is requested and throws Cancelled. Thread-safe:
 // shares `problem` const.
 SweepColumns solve_batch(const TableProblem& problem, const std::vector<Scenario>& scenarios,
                          const Objective& objective = {}, const std::vector<Baseline>& baselines = {},
