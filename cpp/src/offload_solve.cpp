@@ -256,33 +256,38 @@ OffloadSolution solve(const TableProblem& tp, const PreparedScenario& ps, const 
   };
   thread_local std::vector<OptionRange> ranges;  // reused: no allocation per solve
   ranges.clear();
-  for (std::size_t o = o_first; o < o_last; ++o) {
+  const auto allowed = [&](std::size_t o) {
+    return rs.fraction == -1.0 || tp.option(o).fraction == rs.fraction || tp.option(o).split == tp.num_blocks();
+  };
+  // Fastest plan of an option (at p_max): on its time front, where t_end meets t_loc + transmit + server.
+  const auto track_fastest = [&](std::size_t o) {
     const OffloadOption& op = tp.option(o);
-    if (rs.fraction != -1.0 && op.fraction != rs.fraction && op.split < tp.num_blocks()) continue;
+    const double c = (op.bits > 0.0 ? op.bits / rate_max : 0.0) * 1e3;
+    const std::size_t tb = F.time_begin(o), te = F.time_end(o);
+    const auto late = [&](std::size_t i) { return F.time_loc_ms[i] + c + op.server_ms; };
+    std::size_t lo = tb, hi = te;  // first i whose offloaded share ends last
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (late(mid) < F.time_end_ms[mid]) lo = mid + 1;
+      else hi = mid;
+    }
+    for (const std::size_t i : {lo, lo - 1}) {
+      if (i < tb || i >= te) continue;
+      const double latency = std::max(F.time_end_ms[i], late(i));
+      if (latency < fastest_latency) {
+        fastest_latency = latency;
+        fast_o = o;
+        fast_k = F.time_config[i];
+      }
+    }
+  };
+  for (std::size_t o = o_first; o < o_last; ++o) {
+    if (!allowed(o)) continue;
+    const OffloadOption& op = tp.option(o);
     any_option = true;
     const double s_min_s = op.bits > 0.0 ? op.bits / rate_max : 0.0;
     const double s_min_ms = s_min_s * 1e3;
-    // Fastest plan of the option (at p_max): on its time front, where t_end meets t_loc + c.
-    {
-      const double c_srv = op.server_ms;
-      const std::size_t tb = F.time_begin(o), te = F.time_end(o);
-      const auto late = [&](std::size_t i) { return F.time_loc_ms[i] + s_min_ms + c_srv; };
-      std::size_t lo = tb, hi = te;  // first i whose offloaded share ends last
-      while (lo < hi) {
-        const std::size_t mid = lo + (hi - lo) / 2;
-        if (late(mid) < F.time_end_ms[mid]) lo = mid + 1;
-        else hi = mid;
-      }
-      for (const std::size_t i : {lo, lo - 1}) {
-        if (i < tb || i >= te) continue;
-        const double latency = std::max(F.time_end_ms[i], late(i));
-        if (latency < fastest_latency) {
-          fastest_latency = latency;
-          fast_o = o;
-          fast_k = F.time_config[i];
-        }
-      }
-    }
+    if (ps.min_latency) track_fastest(o);
     const double budget_ms = cx.deadline_tol_ms - op.server_ms - s_min_ms;
     const std::size_t b = F.begin(o), e = F.end(o);
     const std::size_t stop = static_cast<std::size_t>(
@@ -315,6 +320,10 @@ OffloadSolution solve(const TableProblem& tp, const PreparedScenario& ps, const 
     }
   }
 
+  if (!found && !ps.min_latency)  // the fastest plan is the answer: find it now
+    for (std::size_t o = o_first; o < o_last; ++o)
+      if (allowed(o)) track_fastest(o);
+
   OffloadSolution out;
   if (found) {
     out = make_solution(cx, tp.option(best_o), best_k, best);
@@ -333,7 +342,7 @@ OffloadSolution solve(const TableProblem& tp, const PreparedScenario& ps, const 
                  std::to_string(op.split) + (tp.partial_offloading() ? ", offload fraction " + std::to_string(out.offload_fraction) : "") +
                  ", transmit power p_max); the decisions shown are that fastest plan";
   }
-  out.min_latency_ms = fastest_latency;
+  out.min_latency_ms = ps.min_latency || !found ? fastest_latency : kNaN;
   out.evaluated = evaluated;
   return out;
 }

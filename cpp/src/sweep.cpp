@@ -97,6 +97,7 @@ SweepColumns solve_batch(const TableProblem& problem, const std::vector<Scenario
           PreparedScenario ps = prepare(scenarios[i], objective);  // shared by the optimum and baselines
           ps.explain = false;
           store(out, i, solve(problem, ps));
+          ps.min_latency = false;  // baselines report energy, latency and feasibility only
           for (std::size_t b = 0; b < baselines.size(); ++b) {
             const OffloadSolution s = solve_baseline(problem, ps, baselines[b]);
             BaselineColumns& col = out.baselines[b];

@@ -48,6 +48,7 @@ struct PreparedScenario {
   double rate_max_bps = 0.0;   // r(p_max)
   double cost_per_bit = 0.0;   // min over p of (p + p_circuit [+ weight]) / r(p), J/bit
   bool explain = true;         // write OffloadSolution::reason (batches, which drop it, do not)
+  bool min_latency = true;     // compute min_latency_ms when feasible too (else NaN; batch baselines)
 };
 
 // Throws std::invalid_argument naming the bad scenario field or the weight.
