@@ -37,6 +37,7 @@ def test_tx2_shape_and_units(tx2):
     assert tx2["power_w"].iloc[0] == pytest.approx(2.733222222222222)
     np.testing.assert_allclose(tx2["energy_j"], tx2["power_w"] * tx2["latency_ms"] / 1000)
     assert not tx2.duplicated(tx2.attrs["keys"]).any()
+    assert tx2.attrs["measured"] == ["latency_ms", "power_w", "energy_j"]
 
 
 def test_tx2_docstring_states_power_assumption():
