@@ -376,6 +376,10 @@ def test_values_are_carried_through_aggregation() -> None:
                                 ignore=["util"])
     assert list(renamed.columns) == ["compute_freq_mhz", "latency_ms", "temp_c"]
     assert "'bad' is not a number" in _error(src.assign(util=["1", "bad", "2"]), values=["util"])
+    assert "'util' takes no unit" in _error(src, values=["util"], units={"util": "W"})
+    watts = read_measurements(src.assign(util=[1000.0, 2000.0, 3000.0]), columns={"util_w": "util"},
+                              values=["util_w"], units={"util_w": "mW"}, aggregate="mean", ignore=["gpu_temp"])
+    assert list(watts["util_w"]) == [1.5, 3.0]
 
 
 def test_list_of_files_and_glob_pattern(tmp_path: Path) -> None:

@@ -290,7 +290,7 @@ def _read_one(source: Any, name: Optional[str], spec: _Spec, read_csv_kwargs: Ma
     raw, rows, duplicated = _load(source, name, read_csv_kwargs)
     src = rows.source_name
     mapping = _mapping(raw, spec, src, duplicated)
-    conv = _unit_factors(mapping, spec.units, src)
+    conv = _unit_factors(mapping, spec.units, src, spec.values)
     clash = [k for k in spec.constants if k in mapping]
     if clash:
         raise ValueError(f"{src}: column {clash[0]!r} is both mapped from the source and given as a constant")
@@ -523,7 +523,8 @@ def _mapping(raw: pd.DataFrame, spec: _Spec, src: str, duplicated: Mapping[str, 
     return {c: mapping[c] for c in head + others + extra + freqs + tail + list(spec.values)}
 
 
-def _unit_factors(mapping: Mapping[str, str], units: Mapping[str, str], src: str) -> Dict[str, float]:
+def _unit_factors(mapping: Mapping[str, str], units: Mapping[str, str], src: str,
+                  values: Sequence[str]) -> Dict[str, float]:
     factors: Dict[str, float] = {}
     for out_name, unit in units.items():
         if out_name not in mapping:
@@ -533,8 +534,8 @@ def _unit_factors(mapping: Mapping[str, str], units: Mapping[str, str], src: str
         suffix = _suffix(out_name)
         if suffix is None:
             raise ValueError(
-                f"{src}: column {out_name!r} is a key column and takes no unit (only *_mhz, *_ms, *_w, "
-                f"*_j columns are converted)"
+                f"{src}: column {out_name!r} " + ("takes no unit" if out_name in values else "is a key column and takes no unit")
+                + " (only *_mhz, *_ms, *_w, *_j columns are converted; name a value e.g. 'gpu_power_w' to convert it)"
             )
         allowed = UNITS[suffix]
         if not isinstance(unit, str) or unit not in allowed:
