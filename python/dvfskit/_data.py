@@ -67,7 +67,7 @@ def integer(value: Any, name: str, *, minimum: int = 0) -> int:
     v = float(value)
     if not math.isfinite(v) or v != math.floor(v) or v < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
+    return int(v) if isinstance(value, float) else int(value)  # type: ignore[call-overload]
 
 
 def numbers_array(values: Any, name: str) -> np.ndarray:

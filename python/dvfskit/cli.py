@@ -66,11 +66,16 @@ class UsageError(Exception):
     """A user mistake: reported in one line, exit code 2."""
 
 
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``): one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit 2), as every other bad input."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +151,7 @@ def _range_values(item: str, what: str) -> np.ndarray:
         # START + i STEP exactly in decimal, then rounded once to the nearest float (as if typed)
         scale = max(0, -min(int(start.as_tuple().exponent), int(step.as_tuple().exponent)))
         k, s = int(start.scaleb(scale)), int(step.scaleb(scale))
-        if scale <= 22 and max(abs(k), abs(k + (count - 1) * s)) < 2**53:
+        if scale <= 22 and max(abs(k), abs(s), abs(k + (count - 1) * s)) < 2**53:
             return (k + s * np.arange(count, dtype=np.int64)).astype(np.float64) / float(10**scale)
         return np.array([float(start + i * step) for i in range(count)])
 
@@ -423,7 +428,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from matplotlib.figure import Figure
 
     figure = ax.figure
-    assert isinstance(figure, Figure)
+    assert isinstance(figure, Figure) and out is not None
     figure.savefig(out, dpi=110, bbox_inches="tight")
     print(f"wrote {out}", file=sys.stderr)
     return 0
@@ -564,7 +569,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except (UsageError, ValueError, TypeError, KeyError, OSError, ImportError) as err:
-        print(f"dvfskit {args.command}: error: {_message(err)}", file=sys.stderr)
+        print(f"dvfskit {args.command}: error: {_one_line(_message(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"dvfskit {args.command}: interrupted", file=sys.stderr)

@@ -14,6 +14,7 @@ power in W, energy in J (mJ where noted), bandwidth in Hz (drawn in MHz).
 - :func:`sweep`: energy (or split, latency ...) against deadline or bandwidth from a sweep
   DataFrame, with baseline energies.
 - :func:`schedule`: a per-block frequency schedule as a timeline (``Schedule.plot``).
+- :func:`compare`: models side by side from a :func:`dvfskit.compare` table.
 - :func:`solution`: one offloading decision as a timeline, or on a heatmap (``Solution.plot``).
 
 matplotlib is imported when a function runs, not when dvfskit is imported.

@@ -347,12 +347,13 @@ class ProblemFile:
             self._tables = block_tables_from_measurements(df, str(csv))
         return self._tables
 
-    def _example(self, **scenario: float) -> "Problem":
+    def _example(self, deadline_ms: float = 300.0, idle_power_w: float = 1.0) -> "Problem":
         from . import examples
 
-        example = {k: v for k, v in self.sections["example"].items() if k != "name"}
+        example: Dict[str, Any] = {k: v for k, v in self.sections["example"].items() if k != "name"}
         try:
-            return examples.tx2_offloading_problem(**example, **scenario, **self.sections["channel"])
+            return examples.tx2_offloading_problem(**example, deadline_ms=deadline_ms, idle_power_w=idle_power_w,
+                                                   **self.sections["channel"])
         except (ValueError, KeyError) as exc:
             raise ProblemFileError(f"{self.path}: [example]: {exc}") from None
 
@@ -384,12 +385,13 @@ class ProblemFile:
         no memory label when the measurements have no ``mem_freq_mhz``."""
         from ._schedule import block_tables
 
+        mq: Optional[np.ndarray]
         if self.sections["example"]:
             p = self._example()
             latency, power, fq, mq = p.block_latency_ms, p.block_power_w, p.compute_freqs_mhz, p.mem_freqs_mhz
         else:
             latency, power, fq, mq = self._measured_tables()
-        return block_tables(latency, latency * power / 1000.0, fq, mq)
+        return block_tables(latency, latency * power / 1000.0, list(fq), None if mq is None else list(mq))
 
 
 def read_problem_file(path: Union[str, Path], *, allow_outside_paths: bool = False) -> ProblemFile:
