@@ -109,7 +109,10 @@ def _decimal(text: str, what: str) -> decimal.Decimal:
     t = text.strip()
     if not _NUMBER.fullmatch(t):
         raise UsageError(f"{what}: {text.strip()!r} is not a number" if t else f"{what}: a value is empty")
-    return decimal.Decimal(t)
+    value = decimal.Decimal(t)
+    if not math.isfinite(float(value)):
+        raise UsageError(f"{what}: {t!r} is too large (values must be finite)")
+    return value
 
 
 def _count(text: str, what: str) -> int:
