@@ -14,6 +14,7 @@ power in W, energy in J (mJ where noted), bandwidth in Hz (drawn in MHz).
 - :func:`sweep`: energy (or split, latency ...) against deadline or bandwidth from a sweep
   DataFrame, with baseline energies.
 - :func:`schedule`: a per-block frequency schedule as a timeline (``Schedule.plot``).
+- :func:`compare`: models side by side from a :func:`dvfskit.compare` table.
 - :func:`solution`: one offloading decision as a timeline, or on a heatmap (``Solution.plot``).
 
 matplotlib is imported when a function runs, not when dvfskit is imported.
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._schedule import BlockTables, Schedule
     from ._solve import Problem, Solution
 
-__all__ = ["fit", "residuals", "heatmap", "pareto", "sweep", "schedule", "solution", "label"]
+__all__ = ["fit", "residuals", "heatmap", "pareto", "sweep", "schedule", "solution", "compare", "label"]
 
 _NAMES = {
     "compute_freq_mhz": "compute frequency (MHz)",
@@ -824,4 +825,33 @@ def schedule(sched: "Schedule", *, annotate: Optional[bool] = None, ax: Optional
     ax.set_title(f"per-block schedule: {sched.energy_j:.4g} J, {sched.latency_ms:.4g} of {sched.deadline_ms:.4g} ms, "
                  f"{sched.num_switches} switch{'' if sched.num_switches == 1 else 'es'}{status}")
     _legend(ax, below=True, ncol=2)
+    return ax
+
+
+def compare(table: pd.DataFrame, metric: str = "cv_mape", *, ax: Optional["Axes"] = None) -> "Axes":
+    """Models side by side from a :func:`dvfskit.compare` table: ``metric`` (``cv_mape``,
+    ``extrap_mape``, ``mape`` in %, ``rmse``, ``delta_aic`` ...; lower is better) per model, one
+    bar group per data group (up to 20 groups), else a box over the groups per model."""
+    if metric not in table.columns:
+        raise ValueError(f"compare table has no column {metric!r}; choose among "
+                         f"{[c for c in table.columns if c not in ('model', 'n', 'success')]}")
+    ax = _axes(ax)
+    models = list(dict.fromkeys(table["model"]))
+    keys = [c for c in table.columns[: list(table.columns).index("model")]]
+    groups = list(dict.fromkeys(map(tuple, table[keys].to_numpy()))) if keys else [()]
+    if len(groups) <= _MAX_LEGEND:
+        width = 0.8 / len(groups)
+        for j, g in enumerate(groups):
+            rows = table[(table[keys] == list(g)).all(axis=1)] if keys else table
+            values = rows.set_index("model")[metric].reindex(models).to_numpy(float)
+            name = ", ".join(map(str, g)) if g else "all data"
+            ax.bar(np.arange(len(models)) + (j - (len(groups) - 1) / 2) * width, values, width=width, label=name)
+    else:
+        ax.boxplot([table.loc[table["model"] == m, metric].dropna().to_numpy(float) for m in models],
+                   positions=np.arange(len(models)))
+    ax.set_xticks(np.arange(len(models)), models, rotation=20, ha="right")
+    ax.set_ylabel(label(metric.replace("mape", "mape_pct")) if metric.endswith("mape") else label(metric))
+    ax.set_title(f"model comparison: {metric} per model" + (f" ({len(groups)} groups)" if keys else ""))
+    if keys and len(groups) <= _MAX_LEGEND:
+        ax.legend(title=", ".join(keys), fontsize="small")
     return ax
