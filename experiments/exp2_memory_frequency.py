@@ -56,7 +56,7 @@ def run(out: Path, quick: bool = False) -> Dict[str, Any]:
     df["deadline_factor"] = (df["deadline_ms"] / df["problem"].astype(str).map(fastest).astype(float)).round(9)
     df = df.rename(columns={"problem": "input_size"}).astype({"input_size": str})
     cols = (["input_size", "deadline_factor", "deadline_ms", "feasible", *KNOBS, "energy_j"]
-            + [f"{b}_energy_j" for b in BASELINES] + ["slice_energy_j"]
+            + [f"{b}_energy_j" for b in BASELINES] + [f"{b}_feasible" for b in BASELINES] + ["slice_energy_j"]
             + [f"saving_vs_{b}_pct" for b in BASELINES] + ["saving_vs_slice_pct"])
     df = df[cols]
     common.show(df[df["input_size"] == df["input_size"].iloc[0]].iloc[:: max(1, len(factors) // 5)]

@@ -306,7 +306,7 @@ class Problem:
         latencies raise ValueError naming the row and column.
         """
         df = measurements if isinstance(measurements, pd.DataFrame) else pd.DataFrame(dict(measurements))
-        source = "measurements"
+        source = str(df.attrs.get("source", "measurements"))  # read_measurements names its file
         if knobs is None:
             knobs = [c for c in df.columns if isinstance(c, str) and is_frequency_knob(c)]
             if not knobs:

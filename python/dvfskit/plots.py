@@ -395,9 +395,11 @@ class _Grid:
     (len(x), len(y)) with NaN where no configuration was measured, and labels."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, latency: np.ndarray, energy: np.ndarray, what: str,
-                 x_knob: str = "compute_freq_mhz", y_knob: Optional[str] = "mem_freq_mhz") -> None:
+                 x_knob: str = "compute_freq_mhz", y_knob: Optional[str] = "mem_freq_mhz",
+                 fixed: Optional[Dict[str, Any]] = None) -> None:
         self.x, self.y, self.latency, self.energy, self.what = x, y, latency, energy, what
         self.x_knob, self.y_knob = x_knob, y_knob
+        self.fixed = fixed or {}  # the other knobs' values in this slice
 
 
 def _default_axes(configs: Any) -> Tuple[str, Optional[str]]:
@@ -455,7 +457,7 @@ def _problem_grid(problem: "Problem", split: Optional[int], x: Optional[str], y:
                                  for k, v in values.items())
     if problem.tables_kind == "predicted":
         what += " (predicted)"
-    return _Grid(xs, ys, t, e, what, x, y)
+    return _Grid(xs, ys, t, e, what, x, y, values)
 
 
 def _frequency_grid(obj: Any, split: Optional[int], x: Optional[str] = None, y: Optional[str] = None,
@@ -577,7 +579,8 @@ def heatmap(
         annotate = z.size <= 64
     chosen = None
     config = solution.config if solution is not None else None
-    if config is not None and grid.x_knob in config and (grid.y_knob is None or grid.y_knob in config):
+    in_slice = config is not None and all(config.get(k) == v for k, v in grid.fixed.items())
+    if in_slice and config is not None and grid.x_knob in config and (grid.y_knob is None or grid.y_knob in config):
         on_x = np.flatnonzero(np.isclose(xs, _position_of(grid.x, config[grid.x_knob]), rtol=1e-9, atol=0.0))
         on_y = [0] if grid.y_knob is None else \
             np.flatnonzero(np.isclose(ys, _position_of(grid.y, config[grid.y_knob]), rtol=1e-9, atol=0.0))
@@ -617,6 +620,8 @@ def heatmap(
                                    label=f"chosen: {text}, split = {solution.split}"
                                    + ("" if solution.feasible else " (INFEASIBLE: fastest plan)")))
             _legend(ax, below=True)
+        elif config is not None:
+            title += "\n(the solution's configuration is not in this slice: other fixed= values)"
         else:
             title += "\n(the solution offloads everything: no local operating point)"
     ax.set_title(title)
