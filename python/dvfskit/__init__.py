@@ -16,7 +16,7 @@ from ._schedule import BlockTables, Schedule, block_tables, schedule, schedule_b
 from ._solve import Channel, Device, Problem, Server, Solution, baselines, solve
 from ._sweep import sweep
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "BlockTables",
