@@ -377,11 +377,11 @@ def solve(problem: Problem, objective: ObjectiveSpec = "energy", *, weight: Opti
 
     Objectives
     ----------
-    ``"energy"`` (default): device energy, J.
-    ``"latency"``: end-to-end latency, ms (ties broken by energy; transmits at p_max).
-    ``("weighted", w)`` or ``objective="weighted", weight=w``: ``energy_j + w * latency_s``,
-        w in W (joules per second of latency), w >= 0.
-    ``"edp"`` (alias ``"energy_delay"``): ``energy_j * latency_s``, J s.
+    - ``"energy"`` (default): device energy, J.
+    - ``"latency"``: end-to-end latency, ms (ties broken by energy; transmits at p_max).
+    - ``("weighted", w)`` or ``objective="weighted", weight=w``: ``energy_j + w * latency_s``,
+      w in W (joules per second of latency), w >= 0.
+    - ``"edp"`` (alias ``"energy_delay"``): ``energy_j * latency_s``, J s.
 
     Infeasible problems never raise: the Solution has ``feasible=False``, a ``reason`` and
     ``min_latency_ms``, and its decisions are those of the fastest plan.

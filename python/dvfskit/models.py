@@ -15,7 +15,7 @@ name                   formula (f, m in GHz)                                 out
 ``gpu_dvfs``           t = a f^-b + c                                        latency, ms
 ``joint_mem_comp``     t = l m^-beta + u f^-gamma + c                        latency, ms
 ``joint_mem_comp_nc``  t = l m^-beta + u f^-gamma                            latency, ms
-``roofline_smooth``    t = (|W/f|^k + |Q/m|^k)^(1/k) + c                      latency, ms
+``roofline_smooth``    ``t = (|W/f|^k + |Q/m|^k)^(1/k) + c``                  latency, ms
 ``cmos``               P = Ps + kf f^alpha + km m^delta                      power, W
 ``cmos_compute``       P = Ps + kf f^alpha                                   power, W
 ``cubic``              P = Ps + kappa f^3                                    power, W
