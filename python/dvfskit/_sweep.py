@@ -392,7 +392,7 @@ def sweep(
     out: Optional[Union[str, os.PathLike]] = None,
 ) -> Union[pd.DataFrame, Path]:
     """Solve many scenarios exactly (as :func:`dvfskit.solve` would, one by one) and return one
-    row per scenario.
+    row per scenario (:ref:`math-sweeps`).
 
     Parameters
     ----------
