@@ -147,17 +147,21 @@ def test_deterministic_across_threads_and_chunks(problem):
         pd.testing.assert_frame_equal(df, ref, check_exact=True)
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".PARQUET", ".Csv"])
 def test_out_streams_chunks_to_disk(problem, tmp_path, suffix):
     ref = dvfskit.sweep(problem, GRID, progress=False)
     path = tmp_path / f"sweep{suffix}"
     got = dvfskit.sweep(problem, GRID, chunk_size=7, progress=False, out=str(path))
-    assert got == path and path.exists()
-    back = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
-    if suffix == ".parquet":
+    assert got == path and path.is_dir()
+    kind = suffix.lower()[1:]
+    assert sorted(p.name for p in path.iterdir()) == ["_manifest.json"] + [f"part-{i:06d}.{kind}" for i in range(5)]
+    back = dvfskit.read_sweep(path)
+    assert back.attrs["complete"] and back.attrs["rows_total"] == 30
+    if kind == "parquet":
         pd.testing.assert_frame_equal(back, ref, check_exact=True)
-    else:
-        pd.testing.assert_frame_equal(back, ref, check_dtype=False, rtol=1e-15)
+        pd.testing.assert_frame_equal(pd.read_parquet(path), ref, check_exact=True)  # pandas reads the folder
+    else:  # CSV: the same values (round-trip floats), plain dtypes (no categoricals)
+        pd.testing.assert_frame_equal(back, ref, check_dtype=False, check_exact=True)
 
 
 def test_keyboard_interrupt_keeps_finished_chunks(problem, tmp_path):
@@ -176,9 +180,11 @@ def test_keyboard_interrupt_keeps_finished_chunks(problem, tmp_path):
     pd.testing.assert_frame_equal(df, ref.iloc[:8], check_exact=True)
     seen.clear()
     path = tmp_path / "partial.parquet"
-    with pytest.warns(RuntimeWarning, match="interrupted"):
+    with pytest.warns(RuntimeWarning, match="interrupted.*resume=True"):
         got = dvfskit.sweep(problem, GRID, chunk_size=4, progress=stop_after_two, out=path)
-    pd.testing.assert_frame_equal(pd.read_parquet(got), ref.iloc[:8], check_exact=True)
+    back = dvfskit.read_sweep(got)
+    assert not back.attrs["complete"] and back.attrs["rows_done"] == 8
+    pd.testing.assert_frame_equal(back, ref.iloc[:8], check_exact=True)
 
 
 def test_progress_bar_runs(problem, capsys):
@@ -199,8 +205,9 @@ def test_validation(problem):
         dvfskit.sweep(problem, GRID, baselines=["race_to_idle"])
     with pytest.raises(ValueError, match="backend"):
         dvfskit.sweep(problem, GRID, backend="mpi")
-    with pytest.raises(ValueError, match="parquet or .csv"):
-        dvfskit.sweep(problem, GRID, out="x.json")
+    for out in ("x.json", "x.xlsx", "x"):
+        with pytest.raises(ValueError, match="parquet or .csv"):
+            dvfskit.sweep(problem, GRID, out=out)
     with pytest.raises(TypeError, match="from_tables"):
         dvfskit.sweep(lambda device: "no problem", {"device": [1], "deadline_ms": [1.0]})
     assert len(dvfskit.sweep(problem, {}, progress=False)) == 1  # the problem's own scenario
@@ -258,7 +265,13 @@ def test_dask_interrupt_and_parquet(problem, dask_client, tmp_path):
     pd.testing.assert_frame_equal(df, ref.iloc[:10], check_exact=True)
     path = dvfskit.sweep(problem, GRID, backend="dask", client=dask_client, chunk_size=4, progress=False,
                          out=tmp_path / "d.parquet")
-    pd.testing.assert_frame_equal(pd.read_parquet(path), ref, check_exact=True)
+    pd.testing.assert_frame_equal(dvfskit.read_sweep(path), ref, check_exact=True)
+    # interrupted on Dask, resumed on threads: the same rows
+    with pytest.warns(RuntimeWarning, match="interrupted: 10 of 30"):
+        dvfskit.sweep(problem, GRID, backend="dask", client=dask_client, chunk_size=5, progress=stop,
+                      out=tmp_path / "r.csv")
+    dvfskit.sweep(problem, GRID, progress=False, out=tmp_path / "r.csv", resume=True)
+    pd.testing.assert_frame_equal(dvfskit.read_sweep(tmp_path / "r.csv"), ref, check_dtype=False, check_exact=True)
 
 
 def test_grouped_fit_on_dask_equals_threads(dask_client):
@@ -286,9 +299,9 @@ def test_grouped_fit_on_dask_equals_threads(dask_client):
 def test_sigint_during_a_write_keeps_that_chunk(problem, tmp_path, monkeypatch):
     import signal
 
-    from dvfskit import _sweep
+    from dvfskit import _output
 
-    real_write = _sweep._Sink.write
+    real_write = _output.FolderSink.write
     calls = []
 
     def write_then_sigint(self, df):
@@ -297,10 +310,10 @@ def test_sigint_during_a_write_keeps_that_chunk(problem, tmp_path, monkeypatch):
             signal.raise_signal(signal.SIGINT)  # Ctrl-C in the middle of writing the third chunk
         real_write(self, df)
 
-    monkeypatch.setattr(_sweep._Sink, "write", write_then_sigint)
+    monkeypatch.setattr(_output.FolderSink, "write", write_then_sigint)
     ref = dvfskit.sweep(problem, GRID, progress=False)
     calls.clear()
     with pytest.warns(RuntimeWarning, match="interrupted: 12 of 30"):
         path = dvfskit.sweep(problem, GRID, chunk_size=4, progress=False, out=tmp_path / "s.csv")
-    back = pd.read_csv(path)
-    pd.testing.assert_frame_equal(back, ref.iloc[:12], check_dtype=False, rtol=1e-15)
+    back = dvfskit.read_sweep(path)
+    pd.testing.assert_frame_equal(back, ref.iloc[:12], check_dtype=False, check_exact=True)

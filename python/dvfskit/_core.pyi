@@ -6,7 +6,37 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
+__all__: list[str] = ['ConfigSet', 'Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
+class ConfigSet:
+    """
+    K configurations over d knobs (values K x d), any subset of the knobs' grid. Immutable.
+    """
+    def __init__(self, knobs: collections.abc.Sequence[str], values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+    def find(self, values: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> int | None:
+        """
+        Index of the configuration with exactly these knob values, or None.
+        """
+    def knob_levels(self, knob: typing.SupportsInt | typing.SupportsIndex) -> list[float]:
+        """
+        The distinct values of knob j, ascending.
+        """
+    @property
+    def knobs(self) -> list[str]:
+        ...
+    @property
+    def levels(self) -> numpy.typing.NDArray[numpy.int32]:
+        """
+        Level of each knob value among that knob's distinct values, ascending (K, d).
+        """
+    @property
+    def size(self) -> int:
+        ...
+    @property
+    def values(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Knob values (K, d).
+        """
 class ExpressionError(ValueError):
     pass
 class ParameterSpec:
@@ -67,7 +97,7 @@ class Expression:
     """
     A parsed model expression over named inputs and parameters.
     """
-    def __init__(self, text: str, inputs: collections.abc.Sequence[str], parameters: collections.abc.Sequence[str] | None = None) -> None:
+    def __init__(self, text: str, inputs: collections.abc.Sequence[str], parameters: collections.abc.Sequence[str] | None = None, *, allow_unused_parameters: bool = False) -> None:
         ...
     def evaluate(self, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], params: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """

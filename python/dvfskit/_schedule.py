@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._data import numbers_array, scalar
 
 SwitchCost = Union[float, Mapping[str, float], np.ndarray]
 ConfigIndex = Union[int, Tuple[float, float]]
@@ -117,10 +118,7 @@ def block_tables(
 
 
 def _table(value: Any, name: str) -> np.ndarray:
-    try:
-        a = np.array(value, dtype=float)  # a copy: inputs are never modified
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array of shape (N, K): {exc}") from None
+    a = numbers_array(value, name)  # a copy: inputs are never modified
     if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
         raise ValueError(f"{name} must have shape (N blocks, K configurations), got {np.shape(value)}")
     if not np.all(np.isfinite(a)):
@@ -168,22 +166,14 @@ def _switch_form(value: Any, name: str, k: int) -> Tuple[str, Any]:
         unknown = set(value) - set(_SWITCH_KEYS)
         if unknown:
             raise ValueError(f"{name}: unknown keys {sorted(unknown)}; use 'compute', 'memory' (and 'any')")
-        parts = []
-        for key in _SWITCH_KEYS:
-            v = float(value.get(key, 0.0))
-            if not math.isfinite(v) or v < 0:
-                raise ValueError(f"{name}[{key!r}] must be finite and >= 0")
-            parts.append(v)
-        return "structured", tuple(parts)
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        v = float(value)
-        if not math.isfinite(v) or v < 0:
-            raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-        return "structured", (v, 0.0, 0.0)
-    try:
-        a = np.array(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a scalar, a dict {{'compute': .., 'memory': ..}} or a (K, K) matrix") from None
+        parts = tuple(scalar(value.get(key, 0.0), f"{name}[{key!r}]", allow_zero=True) for key in _SWITCH_KEYS)
+        return "structured", parts
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ValueError(f"{name} must be a number, a dict {{'compute': .., 'memory': ..}} or a (K, K) matrix, "
+                         f"got {value!r}")
+    if isinstance(value, numbers.Real):
+        return "structured", (scalar(value, name, allow_zero=True), 0.0, 0.0)
+    a = numbers_array(value, name)
     if a.ndim == 0:
         return _switch_form(float(a), name, k)
     if a.shape != (k, k):

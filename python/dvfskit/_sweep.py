@@ -7,8 +7,10 @@ others, so the result is bit-identical whatever the backend, thread count or chu
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
+import pickle
 import signal
 import threading
 import warnings
@@ -19,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._data import scalar
+from ._data import integer, numbers_array, require, scalar
+from ._output import FolderSink, MemorySink, output_format
 from ._solve import _SCENARIO_FIELDS, Problem, _cpu_dvfs_latency, _parse_objective
 
 #: Baselines of :func:`dvfskit.baselines`, in its order (the optimum excluded).
@@ -82,7 +85,7 @@ class _Plan:
 
 
 def _check_values(name: str, values: Any) -> np.ndarray:
-    a = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    a = np.atleast_1d(numbers_array(values, f"grid[{name!r}]"))
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"grid[{name!r}] must be a non-empty 1-D sequence of numbers")
     _check_column(name, a)
@@ -184,7 +187,7 @@ def _from_table(source: ProblemSource, table: pd.DataFrame) -> Tuple[
     columns: Dict[str, np.ndarray] = {}
     for name in _SCENARIO_FIELDS:
         if name in table.columns:
-            a = np.ascontiguousarray(table[name].to_numpy(dtype=np.float64))
+            a = np.ascontiguousarray(numbers_array(table[name].to_numpy(), f"table[{name!r}]"))
             _check_column(name, a)
             columns[name] = a
     labels: Dict[str, Any] = {}
@@ -289,54 +292,6 @@ def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads
 
 
 # ---------------------------------------------------------------------------------------------
-# Output sinks
-# ---------------------------------------------------------------------------------------------
-
-class _Sink:
-    def __init__(self, out: Optional[Union[str, os.PathLike]]) -> None:
-        self.path = None if out is None else Path(out)
-        self.frames: List[pd.DataFrame] = []
-        self._writer: Any = None
-        self._schema: Any = None
-        self._csv: Any = None
-        if self.path is not None:
-            suffix = self.path.suffix.lower()
-            if suffix not in (".parquet", ".pq", ".csv"):
-                raise ValueError(f"out must end in .parquet or .csv, got {str(out)!r}")
-            self.kind = "csv" if suffix == ".csv" else "parquet"
-
-    def write(self, df: pd.DataFrame) -> None:
-        if self.path is None:
-            self.frames.append(df)
-        elif self.kind == "csv":
-            if self._csv is None:
-                self._csv = open(self.path, "w", newline="")
-                df.to_csv(self._csv, index=False, header=True)
-            else:
-                df.to_csv(self._csv, index=False, header=False)
-            self._csv.flush()
-        else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            if self._writer is None:
-                t = pa.Table.from_pandas(df, preserve_index=False)
-                self._schema = t.schema
-                self._writer = pq.ParquetWriter(self.path, self._schema)
-            else:
-                t = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
-            self._writer.write_table(t)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        if self._csv is not None:
-            self._csv.close()
-            self._csv = None
-
-
-# ---------------------------------------------------------------------------------------------
 # Public entry point
 # ---------------------------------------------------------------------------------------------
 
@@ -355,6 +310,7 @@ def sweep(
     threads: int = 0,
     progress: Union[bool, Callable[[int, int], None]] = True,
     out: None = None,
+    resume: bool = False,
 ) -> pd.DataFrame: ...
 
 
@@ -373,6 +329,7 @@ def sweep(
     threads: int = 0,
     progress: Union[bool, Callable[[int, int], None]] = True,
     out: Union[str, os.PathLike],
+    resume: bool = False,
 ) -> Path: ...
 
 
@@ -390,6 +347,7 @@ def sweep(
     threads: int = 0,
     progress: Union[bool, Callable[[int, int], None]] = True,
     out: Optional[Union[str, os.PathLike]] = None,
+    resume: bool = False,
 ) -> Union[pd.DataFrame, Path]:
     """Solve many scenarios exactly (as :func:`dvfskit.solve` would, one by one) and return one
     row per scenario (:ref:`math-sweeps`).
@@ -426,8 +384,19 @@ def sweep(
         whose parallelism comes from the workers' threads).
     progress: True shows a ``tqdm.auto`` bar when there is more than one chunk; a callable
         ``progress(done, total)`` is called instead after each finished chunk.
-    out: ``"x.parquet"`` or ``"x.csv"``: stream each finished chunk to that file instead of
-        keeping rows in memory (for sweeps larger than memory); the file is overwritten.
+    out: ``"x.parquet"`` or ``"x.csv"`` (suffix in any case): stream each finished chunk to a
+        crash-safe output *folder* of that name instead of keeping rows in memory (for sweeps
+        larger than memory): one part file per chunk, each written under a temporary name and
+        renamed when complete, plus ``_manifest.json`` (see :mod:`dvfskit._output`). After any
+        interruption, even ``kill -9``, the folder holds exactly the finished chunks. Read it
+        with :func:`dvfskit.read_sweep` (or ``pandas.read_parquet``). The folder's parent must
+        exist. An earlier output of that name is replaced unless ``resume`` is True; a folder
+        that is not a sweep output is never touched.
+    resume: with ``out``: continue an interrupted sweep from its finished chunks (skipping
+        their scenarios; the final output equals an uninterrupted run's, row for row). Refused
+        when the output was written by a different sweep (problem, grid or table, objective or
+        baselines: a fingerprint in the manifest); the chunk size is the one stored there.
+        Without an earlier output it simply starts.
 
     Returns
     -------
@@ -443,8 +412,8 @@ def sweep(
     Interruption (Ctrl-C, i.e. KeyboardInterrupt between chunks, including from a ``progress``
     callable) stops cleanly: pending Dask tasks are cancelled, a RuntimeWarning says how many
     rows were finished, and the return value holds the finished chunks only: the first
-    ``df.attrs["rows_done"]`` rows (``df.attrs["complete"]`` False), or the path of a valid
-    file holding those rows.
+    ``df.attrs["rows_done"]`` rows (``df.attrs["complete"]`` False), or the path of the output
+    folder holding those rows (continue with ``resume=True``).
     """
     if (grid is None) == (table is None):
         raise ValueError("give exactly one of grid= (dict of field -> values) or table= (DataFrame)")
@@ -460,50 +429,94 @@ def sweep(
         bad = [b for b in names if b not in BASELINES]
         if bad:
             raise ValueError(f"unknown baselines {bad}; choose among {BASELINES}")
-    if chunk_size is not None and int(chunk_size) < 1:
-        raise ValueError("chunk_size must be >= 1")
-    if int(threads) < 0:
-        raise ValueError("threads must be >= 0 (0 = all cores)")
+    size_option = None if chunk_size is None else integer(chunk_size, "chunk_size", minimum=1)
+    threads = integer(threads, "threads", minimum=0)
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise TypeError(f"progress must be True, False or a callable progress(done, total), got {progress!r}")
+    if not isinstance(resume, bool):
+        raise TypeError(f"resume must be True or False, got {resume!r}")
+    if resume and out is None:
+        raise ValueError("resume=True continues a sweep written to out=...; give out")
+    if progress is True:
+        require("tqdm.auto", "progress=True (a progress bar; or pass progress=False)", "tqdm")
     if isinstance(problem_or_factory, Problem) and problem_or_factory._tables is None:
         raise ValueError("sweep needs problems built with Problem.from_tables (exact table solver)")
+    sink: Union[MemorySink, FolderSink] = MemorySink()
+    if out is not None:
+        output_format(out)  # suffix and pyarrow checked before any work
 
+    rows: Any
     if grid is not None:
         problems, labels, key_index, dims, key_dims, n = _from_grid(problem_or_factory, grid)
+        rows = ("grid", dims, key_dims)
 
         def part(a: int, b: int) -> Any:
             return _GridPart(dims, key_dims, a, b)
     else:
         problems, labels, key_index, tcols, tcodes = _from_table(problem_or_factory, table)
         n = int(tcodes.size)
+        rows = ("table", tcols, tcodes)
 
         def part(a: int, b: int) -> Any:
             return _TablePart({k: v[a:b] for k, v in tcols.items()}, tcodes[a:b])
 
-    plan = _Plan(problems, labels, key_index, kind, w, names, int(threads))
-    sink = _Sink(out)
+    plan = _Plan(problems, labels, key_index, kind, w, names, threads)
+    own_client = False
+    if backend == "dask":
+        client, own_client = dask_client(client)
     done, complete = 0, True
     try:
         if backend == "threads":
-            size = int(chunk_size) if chunk_size else (16384 if names else 65536)  # ~0.1-1 s per chunk
-            bounds = [(a, min(a + size, n)) for a in range(0, n, size)]
-            run = _run_threads(plan, part, bounds)
+            size = size_option or (16384 if names else 65536)  # ~0.1-1 s per chunk
         else:
-            run = _run_dask(plan, part, n, chunk_size, client)
-        done, complete = _consume(run, sink, n, progress)
+            slots = max(1, sum(client.nthreads().values()))
+            size = size_option or int(min(250_000, max(1_000, math.ceil(n / (4 * slots)))))
+        if out is not None:
+            sink = FolderSink(out, fingerprint=_fingerprint(plan, rows), rows_total=n, chunk_size=size, resume=resume)
+            if resume and size_option is not None and sink.chunk_size != size_option:
+                raise ValueError(f"resume: {out} was written in chunks of {sink.chunk_size} rows; "
+                                 f"pass chunk_size={sink.chunk_size} or None")
+            size = sink.chunk_size
+        bounds = [(a, min(a + size, n)) for a in range(sink.rows_done, n, size)]
+        run = _run_threads(plan, part, bounds) if backend == "threads" else _run_dask(plan, part, bounds, client)
+        try:
+            done, complete = _consume(run, sink, n, progress, sink.rows_done)
+            if n == 0 and isinstance(sink, FolderSink) and sink.index == 0:
+                sink.write(_empty(plan))  # an empty part keeps the columns
+        finally:
+            sink.close(complete)
     finally:
-        sink.close()
+        if own_client:
+            client.close()
     if not complete:
         warnings.warn(f"sweep interrupted: {done} of {n} scenarios finished and returned"
-                      + (f" (written to {sink.path})" if sink.path is not None else ""), RuntimeWarning, stacklevel=2)
-    if sink.path is not None:
+                      + (f" (written to {sink.path}; continue with resume=True)" if sink.path is not None else ""),
+                      RuntimeWarning, stacklevel=2)
+    if isinstance(sink, FolderSink):
         return sink.path
     if sink.frames:
         df = pd.concat(sink.frames, ignore_index=True) if len(sink.frames) > 1 else sink.frames[0]
     else:
-        df = plan.solve(_TablePart({k: np.zeros(0) for k in _SCENARIO_FIELDS}, np.zeros(0, dtype=np.int64)))
+        df = _empty(plan)
     df.attrs.update(objective=("energy", "latency", "weighted", "edp")[kind], weight=w, complete=complete,
                     rows_total=n, rows_done=done)
     return df
+
+
+def _empty(plan: _Plan) -> pd.DataFrame:
+    return plan.solve(_TablePart({k: np.zeros(0) for k in _SCENARIO_FIELDS}, np.zeros(0, dtype=np.int64)))
+
+
+def _fingerprint(plan: _Plan, rows: Any) -> str:
+    """A hash of everything that defines a sweep's rows (the problems' tables and scenarios,
+    the grid or table, the problem keys, objective and baselines) but not how it is run
+    (backend, threads, chunks), which never changes a result. Stored in the output manifest
+    so that ``resume`` refuses to continue a different sweep."""
+    h = hashlib.sha256()
+    for item in ((plan.kind, plan.weight, plan.baselines), plan.key_index, rows,
+                 {k: [repr(v) for v in labels] for k, labels in plan.key_labels.items()}, *plan.problems):
+        h.update(pickle.dumps(item, protocol=4))  # a Problem pickles as its tables and scenario
+    return h.hexdigest()
 
 
 def _run_threads(plan: _Plan, part: Callable[[int, int], Any], bounds: List[Tuple[int, int]]):
@@ -514,10 +527,8 @@ def _run_threads(plan: _Plan, part: Callable[[int, int], Any], bounds: List[Tupl
 def dask_client(client: Any) -> Tuple[Any, bool]:
     """The ``dask.distributed.Client`` to use, and whether it was opened here (then close it):
     ``client`` itself, a new Client for a scheduler address string, or the default client."""
-    try:
-        from dask.distributed import Client, default_client
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("backend='dask' needs dask[distributed]: pip install 'dask[distributed]'") from exc
+    distributed = require("dask.distributed", "backend='dask'", "'dask[distributed]'")
+    Client, default_client = distributed.Client, distributed.default_client
     if client is None:
         try:
             return default_client(), False
@@ -528,13 +539,10 @@ def dask_client(client: Any) -> Tuple[Any, bool]:
     return client, False
 
 
-def _run_dask(plan: _Plan, part: Callable[[int, int], Any], n: int, chunk_size: Optional[int], client: Any):
-    client, own = dask_client(client)
+def _run_dask(plan: _Plan, part: Callable[[int, int], Any], bounds: List[Tuple[int, int]], client: Any):
     futures: List[Any] = []
     try:
         slots = max(1, sum(client.nthreads().values()))
-        size = int(chunk_size) if chunk_size else int(min(250_000, max(1_000, math.ceil(n / (4 * slots)))))
-        bounds = [(a, min(a + size, n)) for a in range(0, n, size)]
         threads = plan.threads or 1
         # hash=False: a key of this sweep's own; a content-hashed key would be shared with an
         # earlier sweep of the same plan whose cancellation may be releasing it right now.
@@ -552,8 +560,6 @@ def _run_dask(plan: _Plan, part: Callable[[int, int], Any], n: int, chunk_size: 
         pending = [f for f in futures if f is not None]
         if pending:
             client.cancel(pending)
-        if own:
-            client.close()
 
 
 def _dask_task(plan: _Plan, part: Any, threads: int) -> pd.DataFrame:
@@ -576,9 +582,9 @@ def _sigint_deferred() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def _consume(run: Any, sink: _Sink, n: int, progress: Union[bool, Callable[[int, int], None]]) -> Tuple[int, bool]:
+def _consume(run: Any, sink: Union[MemorySink, FolderSink], n: int, progress: Union[bool, Callable[[int, int], None]],
+             done: int = 0) -> Tuple[int, bool]:
     bar = None
-    done = 0
     callback = progress if callable(progress) else None
     try:
         for df in run:
