@@ -57,12 +57,18 @@ def _plain(v: Any) -> Any:
     return v
 
 
+def _label_columns(configs: Optional[ConfigSet], k: int) -> Dict[str, np.ndarray]:
+    """One array of K labels per knob, then the aliases f_mhz and m_mhz."""
+    table = configs.table if configs is not None else pd.DataFrame(index=pd.RangeIndex(k))
+    columns = {c: table[c].to_numpy() for c in table.columns}
+    for alias, knob in ALIASES.items():
+        columns[alias] = columns[knob].astype(float) if knob in columns else np.full(k, math.nan)
+    return columns
+
+
 def _labels(configs: Optional[ConfigSet], k: int) -> pd.DataFrame:
     """K rows: one column per knob, then the aliases f_mhz and m_mhz (index ``config``)."""
-    df = configs.table if configs is not None else pd.DataFrame(index=pd.RangeIndex(k, name="config"))
-    for alias, knob in ALIASES.items():
-        df[alias] = df[knob].to_numpy(dtype=float) if knob in df.columns else math.nan
-    return df
+    return pd.DataFrame(_label_columns(configs, k), index=pd.RangeIndex(k, name="config"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,7 +238,7 @@ class _Problem:
         self.configs = _config_set(configs, self.k)
         self.knobs: Tuple[str, ...] = self.configs.knobs if self.configs is not None else ()
         self.codes = self.configs.codes if self.configs is not None else np.zeros((self.k, 0), dtype=int)
-        self.labels = _labels(self.configs, self.k)
+        self.labels = _label_columns(self.configs, self.k)
         ts = _switch_cost(switch_time_ms, "switch_time_ms", self.configs, self.k)
         es = _switch_cost(switch_energy_j, "switch_energy_j", self.configs, self.k)
         self.matrix = ts.matrix is not None or es.matrix is not None
@@ -343,15 +349,12 @@ class _Problem:
         st, se = self.steps(configs)
         lat = self.t[rows, configs]
         end = np.cumsum(st + lat)
-        df = self.labels.iloc[configs].reset_index()
-        df["switch_time_ms"] = st
-        df["switch_energy_j"] = se
-        df["start_ms"] = end - lat
-        df["end_ms"] = end
-        df["latency_ms"] = lat
-        df["energy_j"] = self.e[rows, configs]
-        df.index.name = "block"
-        return df
+        return pd.DataFrame(
+            {"config": configs, **{c: v[configs] for c, v in self.labels.items()}, "switch_time_ms": st,
+             "switch_energy_j": se, "start_ms": end - lat, "end_ms": end, "latency_ms": lat,
+             "energy_j": self.e[rows, configs]},
+            index=pd.RangeIndex(self.n, name="block"),
+        )
 
     # Baselines -------------------------------------------------------------------------------
     def uniform(self) -> Tuple[np.ndarray, np.ndarray]:
@@ -407,7 +410,7 @@ class _Problem:
             rows.append({
                 "baseline": name,
                 "config": k,
-                **{c: _plain(v) if c not in ALIASES else float(v) for c, v in self.labels.iloc[k].items()},
+                **{c: _plain(v[k]) if c not in ALIASES else float(v[k]) for c, v in self.labels.items()},
                 "latency_ms": float(lat[k]),
                 "energy_j": energy,
                 "feasible": feasible,
