@@ -805,7 +805,8 @@ class BlockTables:
     Attributes
     ----------
     latency_ms, energy_j: arrays of shape (N, K): block i at configuration k (ms, J).
-    config_set: the :class:`dvfskit.ConfigSet` labelling the K configurations.
+    config_set: the :class:`dvfskit.ConfigSet` labelling the K configurations (the constructor
+        also takes the label forms of ``schedule(configs=...)``).
     configs: DataFrame view (K rows, index ``config``): one column per knob, then ``f_mhz`` and
         ``m_mhz``, aliases of ``compute_freq_mhz`` and ``mem_freq_mhz`` (NaN when absent).
     knobs: the knob names. blocks: the N block labels, in order.
@@ -813,16 +814,17 @@ class BlockTables:
     Pickles, and ``BlockTables.from_dict(tables.to_dict())`` rebuilds it (JSON-safe).
     """
 
-    def __init__(self, latency_ms: Any, energy_j: Any, config_set: ConfigSet,
+    def __init__(self, latency_ms: Any, energy_j: Any, config_set: Any,
                  blocks: Optional[Sequence[Any]] = None) -> None:
-        if not isinstance(config_set, ConfigSet):
-            raise ValueError(f"config_set must be a dvfskit.ConfigSet, got {type(config_set).__name__}")
         self.latency_ms = _table(latency_ms, "latency_ms")
         self.energy_j = _table(energy_j, "energy_j")
-        if self.latency_ms.shape != self.energy_j.shape or self.latency_ms.shape[1] != len(config_set):
-            raise ValueError(f"latency_ms {self.latency_ms.shape} and energy_j {self.energy_j.shape} must both have "
-                             f"shape (N, K={len(config_set)})")
-        self.config_set = config_set
+        if self.latency_ms.shape != self.energy_j.shape:
+            raise ValueError(f"latency_ms {self.latency_ms.shape} and energy_j {self.energy_j.shape} differ in shape")
+        if config_set is None:
+            raise ValueError("config_set: the configurations need labels (a ConfigSet or a DataFrame of knob columns)")
+        cs = _config_set(config_set, self.latency_ms.shape[1])  # a ConfigSet, or labels as schedule(configs=) takes
+        assert cs is not None
+        self.config_set = cs
         names = list(range(self.latency_ms.shape[0])) if blocks is None else list(blocks)
         if len(names) != self.latency_ms.shape[0]:
             raise ValueError(f"blocks has {len(names)} labels for N={self.latency_ms.shape[0]} blocks")

@@ -322,6 +322,12 @@ TEST_CASE("schedule validation names the argument", "[schedule]") {
   q = p;
   q.configs = random_configs(rng, {3}, 1.0);
   CHECK(message(q).find("configs: 3 configurations") == 0);
+  q = random_problem(rng, 2, random_configs(rng, std::vector<std::size_t>(dvfskit::kMaxCostlyKnobs + 1, 2), 0.01));
+  q.deadline = 100.0;
+  q.switch_time.knobs.assign(dvfskit::kMaxCostlyKnobs + 1, 1.0);
+  CHECK(message(q).find("switch_time_ms: at most 10 knobs may have a switching cost") == 0);
+  q.switch_time.knobs.back() = 0.0;  // a free knob does not count
+  CHECK(message(q).empty());
   q = p;
   q.switch_time.any = 1.0;
   q.switch_time_matrix.assign(16, 0.0);

@@ -75,8 +75,9 @@ struct ScheduleOptions {
   int max_lagrange_iterations = 200;
 };
 
-// Knobs with a nonzero switching cost at most this many (2^16 predecessor groups per block).
-inline constexpr std::size_t kMaxCostlyKnobs = 16;
+// Knobs with a nonzero switching cost at most this many (2^10 predecessor groupings of the K
+// configurations, 4 KiB per configuration).
+inline constexpr std::size_t kMaxCostlyKnobs = 10;
 
 // A schedule meets the deadline when its latency <= deadline * (1 + kDeadlineTolerance).
 inline constexpr double kDeadlineTolerance = 1e-9;
