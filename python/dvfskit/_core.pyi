@@ -97,7 +97,7 @@ class Expression:
     """
     A parsed model expression over named inputs and parameters.
     """
-    def __init__(self, text: str, inputs: collections.abc.Sequence[str], parameters: collections.abc.Sequence[str] | None = None) -> None:
+    def __init__(self, text: str, inputs: collections.abc.Sequence[str], parameters: collections.abc.Sequence[str] | None = None, *, allow_unused_parameters: bool = False) -> None:
         ...
     def evaluate(self, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], params: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """

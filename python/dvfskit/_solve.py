@@ -288,8 +288,9 @@ class Device:
             raise ValueError("coefficients must all have one value per block (same length)")
         self.coefficients = pd.DataFrame(dict(zip(names, cols)))
         self._coefficients = np.column_stack(cols) if cols else np.zeros((0, 0))
-        self._latency = _core.Expression(latency_ms, names, ["f", "m"])
-        self._power = _core.Expression(power_w, names, ["f", "m"])
+        # a device model may leave out an input (a power model without m)
+        self._latency = _core.Expression(latency_ms, names, ["f", "m"], allow_unused_parameters=True)
+        self._power = _core.Expression(power_w, names, ["f", "m"], allow_unused_parameters=True)
         self.latency_ms, self.power_w = latency_ms, power_w
         self.compute_freq_range_mhz = _range(compute_freq_range_mhz, "compute_freq_range_mhz")
         self.mem_freq_range_mhz = _range(mem_freq_range_mhz, "mem_freq_range_mhz")

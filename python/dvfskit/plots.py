@@ -76,10 +76,23 @@ def _axes(ax: Optional["Axes"], figsize: Tuple[float, float] = (6.4, 4.4)) -> "A
     return new
 
 
-def _legend(ax: "Axes", **kw: Any) -> None:
+def _legend(ax: "Axes", below: bool = False, **kw: Any) -> None:
+    """The Axes' legend (when it has 1 .. _MAX_LEGEND entries). ``below``: centred under the x
+    axis, clear of its tick labels and label: their depth is measured now, in points, so the
+    gap survives the layout engine resizing the Axes."""
     handles, labels = ax.get_legend_handles_labels()
-    if 0 < len(labels) <= _MAX_LEGEND:
-        ax.legend(**{"fontsize": "small", **kw})
+    if not 0 < len(labels) <= _MAX_LEGEND:
+        return
+    if below:
+        from matplotlib.transforms import offset_copy
+
+        fig: Any = ax.figure
+        renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
+        decorations = ax.xaxis.get_tightbbox(renderer)
+        depth = 0.0 if decorations is None else max(0.0, ax.bbox.y0 - decorations.y0) * 72.0 / fig.dpi
+        kw = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0),
+              "bbox_transform": offset_copy(ax.transAxes, fig=fig, y=-(depth + 6.0), units="points"), **kw}
+    ax.legend(**{"fontsize": "small", **kw})
 
 
 def _model_quantity(model: Any) -> Tuple[str, str]:
@@ -117,40 +130,116 @@ def _group_rows(data: Any, by: Sequence[str], key: Hashable) -> pd.DataFrame:
     return df[mask]
 
 
-def _draw_fit(ax: "Axes", res: "FitResult", data: Any, x: Optional[str], prefix: str, colors: List[int]) -> None:
-    """Measured points and fitted curves of one FitResult; ``colors`` is a shared counter."""
+def _fit_columns(model: Any, x: Optional[str]) -> Tuple[str, Optional[str], List[str]]:
+    """(x-axis input, input drawn as one curve per value or None, other inputs)."""
+    inputs = list(model.inputs)
+    xcol = x or ("compute_freq_mhz" if "compute_freq_mhz" in inputs else inputs[0])
+    gcol = "mem_freq_mhz" if "mem_freq_mhz" in inputs and xcol != "mem_freq_mhz" else None
+    return xcol, gcol, [c for c in inputs if c not in (xcol, gcol)]
+
+
+def _draw_fit(ax: "Axes", res: "FitResult", data: Any, x: Optional[str], prefix: str, colors: List[int],
+              palette: Optional[Dict[Any, Any]] = None) -> None:
+    """Measured points and fitted curves of one FitResult; ``colors`` is a shared counter, or
+    ``palette`` maps each memory frequency (None: the only curve) to its colour."""
+    def color(g: Any) -> Any:
+        if palette is not None:
+            return palette[g]
+        colors[0] += 1
+        return f"C{(colors[0] - 1) % 10}"
+
     model = res.model
     if data is None:  # no inputs: measured vs fitted (parity)
-        color = f"C{colors[0] % 10}"
-        colors[0] += 1
-        ax.scatter(res.y, res.prediction, s=14, color=color, label=prefix.rstrip(": ") or None, gid="data")
+        ax.scatter(res.y, res.prediction, s=14, color=color(None), label=prefix.rstrip(": ") or None, gid="data")
         return
     df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
     if len(df) != res.n:
         raise ValueError(f"data has {len(df)} rows but the fit has {res.n} points: pass the data it was fitted on")
-    inputs = list(model.inputs)
-    xcol = x or ("compute_freq_mhz" if "compute_freq_mhz" in inputs else inputs[0])
+    xcol, gcol, extra = _fit_columns(model, x)
     if xcol not in df:
         raise ValueError(f"data has no column {xcol!r} to draw on the x axis")
-    gcol = "mem_freq_mhz" if "mem_freq_mhz" in inputs and xcol != "mem_freq_mhz" else None
-    extra = [c for c in inputs if c not in (xcol, gcol)]
     xv = df[xcol].to_numpy(float)
     groups = np.sort(df[gcol].unique()) if gcol else [None]
     for g in groups:
         rows = np.ones(len(df), dtype=bool) if g is None else (df[gcol] == g).to_numpy()
-        color = f"C{colors[0] % 10}"
-        colors[0] += 1
+        c = color(g)
         name = prefix + (f"m = {_mhz(g)}" if g is not None else "fit")
-        ax.scatter(xv[rows], res.y[rows], s=14, color=color, alpha=0.75, gid="data")
+        ax.scatter(xv[rows], res.y[rows], s=14, color=c, alpha=0.75, gid="data")
         if extra:  # other inputs vary: fitted values at the measured points
             order = np.argsort(xv[rows], kind="stable")
-            ax.plot(xv[rows][order], res.prediction[rows][order], "x", color=color, label=name, gid="fit")
+            ax.plot(xv[rows][order], res.prediction[rows][order], "x", color=c, label=name, gid="fit")
         else:
             grid = np.linspace(xv[rows].min(), xv[rows].max(), 200)
             inputs_grid = {xcol: grid}
             if gcol is not None and g is not None:
                 inputs_grid[gcol] = np.full(grid.size, float(g))
-            ax.plot(grid, res.predict(inputs_grid), "-", color=color, label=name, gid="fit")
+            ax.plot(grid, res.predict(inputs_grid), "-", color=c, label=name, gid="fit")
+
+
+def _parity_line(ax: "Axes") -> None:
+    lo, hi = ax.get_xlim()
+    lo, hi = min(lo, ax.get_ylim()[0]), max(hi, ax.get_ylim()[1])
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
+
+
+_MAX_FACETS = 60
+
+
+def _fit_facets(table: "FitTable", data: Any, x: Optional[str], ylabel: Optional[str]) -> np.ndarray:
+    """One panel per group (at most _MAX_FACETS), x shared, y free, one legend for the figure:
+    a colour per memory frequency, the same in every panel."""
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    model = table.model
+    keys = list(table)
+    shown = keys[:_MAX_FACETS]
+    n = len(shown)
+    ncols = math.ceil(math.sqrt(n)) if n <= 9 else math.ceil(math.sqrt(1.5 * n))
+    nrows = math.ceil(n / ncols)
+    width, height = (3.4, 2.6) if n <= 9 else (2.3, 1.9)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows + 1.0), layout="constrained",
+                             squeeze=False)
+    axes = grid.ravel()
+    for spare in axes[n:]:
+        spare.remove()
+    xcol, gcol, extra = _fit_columns(model, x)
+    frame = None if data is None else (data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data)))
+    values: List[Any] = [None]
+    if frame is not None and gcol is not None and gcol in frame:
+        values = sorted(frame[gcol].unique())
+    if len(values) <= 10:
+        palette = {v: f"C{i}" for i, v in enumerate(values)}
+    else:
+        palette = dict(zip(values, mpl.colormaps["viridis"](np.linspace(0.0, 0.9, len(values)))))
+    for ax, k in zip(axes, shown):
+        res = table[k]
+        _draw_fit(ax, res, None if frame is None else _group_rows(frame, table.by, k), x, "", [0], palette)
+        if frame is None:
+            _parity_line(ax)
+        ax.set_title(f"{k}: MAPE {res.mape:.3g} %", fontsize="small")
+        ax.tick_params(labelsize="x-small")
+    if frame is not None:  # one x range (set here: matplotlib's shared axes get slow with many panels)
+        lo, hi = min(a.get_xlim()[0] for a in axes[:n]), max(a.get_xlim()[1] for a in axes[:n])
+        for i, ax in enumerate(axes[:n]):
+            ax.set_xlim(lo, hi)
+            ax.tick_params(labelbottom=i + ncols >= n)  # tick labels under the lowest panel of each column
+    yl = _y_label(model, ylabel)
+    fig.supxlabel(f"measured {yl}" if frame is None else label(xcol), fontsize="medium")
+    fig.supylabel(f"fitted {yl}" if frame is None else yl, fontsize="medium")
+    handles = [Line2D([], [], color=palette[v], marker="o", ms=4, label=f"m = {_mhz(v)}")
+               for v in values if v is not None and len(values) <= _MAX_LEGEND]
+    if frame is None:
+        handles.append(Line2D([], [], color="k", ls="--", lw=1, label="fitted = measured"))
+    else:
+        handles += [Line2D([], [], color="grey", marker="o", ms=4, ls="", label="measured"),
+                    Line2D([], [], color="grey", marker="x" if extra else "", ls="" if extra else "-", label="fitted")]
+    fig.legend(handles=handles, loc="outside right upper", fontsize="small")
+    shown_note = f"; {n} of {len(keys)} groups shown, key= draws any one" if n < len(keys) else ""
+    colour_note = f"; colour: memory frequency ({len(values)} values)" if len(values) > _MAX_LEGEND else ""
+    fig.suptitle(f"{model.name} per {', '.join(table.by)}{shown_note}{colour_note}")
+    return axes[:n]
 
 
 def fit(
@@ -160,8 +249,9 @@ def fit(
     key: Optional[Hashable] = None,
     x: Optional[str] = None,
     ylabel: Optional[str] = None,
+    facets: Optional[bool] = None,
     ax: Optional["Axes"] = None,
-) -> "Axes":
+) -> Any:
     """Measured (markers) vs fitted (lines) latency or power over compute frequency.
 
     Parameters
@@ -181,17 +271,36 @@ def fit(
         other inputs vary, fitted values are drawn at the measured points (crosses).
     ylabel:
         y-axis label; default from the model's parameter units ("latency (ms)", "power (W)").
+    facets:
+        For every group of a FitTable: one panel per group (small multiples: shared x axis,
+        each its own y range, titled with its key and MAPE; one legend for the figure, a colour
+        per memory frequency; at most 60 panels, the title says when groups are left out).
+        Default: facets when there are several groups and no ``ax``. ``facets=False`` overlays
+        the groups on one Axes (legend outside on the right, up to 20 curves).
     ax:
         Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    The Axes, or for facets a 1-D array of Axes, one per group drawn.
     """
     from ._fit_table import FitTable
 
+    if isinstance(result_or_table, FitTable) and key is None:
+        if facets is None:
+            facets = ax is None and len(result_or_table) > 1
+        if facets:
+            if ax is not None:
+                raise ValueError("facets draw a figure of their own: pass facets=False to draw on ax")
+            return _fit_facets(result_or_table, data, x, ylabel)
     ax = _axes(ax)
     colors = [0]
+    overlay = False
     if isinstance(result_or_table, FitTable):
         table = result_or_table
         model = table.model
         keys = [key] if key is not None else list(table)
+        overlay = key is None
         for k in keys:
             part = None if data is None else _group_rows(data, table.by, k)
             prefix = "" if key is not None else f"{k}: "
@@ -203,18 +312,22 @@ def fit(
         title = f"{model.name}: R2 = {result_or_table.r2:.4f}, MAPE = {result_or_table.mape:.3g} %"
     yl = _y_label(model, ylabel)
     if data is None:
-        lo, hi = ax.get_xlim()
-        lo, hi = min(lo, ax.get_ylim()[0]), max(hi, ax.get_ylim()[1])
-        ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
+        _parity_line(ax)
         ax.set_xlabel(f"measured {yl}")
         ax.set_ylabel(f"fitted {yl}")
-        ax.set_title(f"{title}\nfitted vs measured")
+        title += "\nfitted vs measured"
     else:
-        xcol = x or ("compute_freq_mhz" if "compute_freq_mhz" in model.inputs else model.inputs[0])
-        ax.set_xlabel(label(xcol))
+        ax.set_xlabel(label(_fit_columns(model, x)[0]))
         ax.set_ylabel(yl)
-        ax.set_title(f"{title}\nmarkers: measured, lines: fitted")
-    _legend(ax)
+        title += "\nmarkers: measured, lines: fitted"
+    curves = len(ax.get_legend_handles_labels()[1])
+    if overlay and curves > _MAX_LEGEND:
+        title += f"\n({curves} curves, no legend: facets=True)"
+    ax.set_title(title)
+    if overlay:
+        _legend(ax, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    else:
+        _legend(ax)
     return ax
 
 
@@ -344,8 +457,9 @@ def heatmap(
     quantity:
         ``"latency"``, ``"power"`` (energy / latency) or ``"energy"``.
     solution:
-        A :class:`~dvfskit.Solution`; its ``(compute_freq_mhz, mem_freq_mhz)`` is marked with a
-        star (nothing is marked when it offloads everything: ``split == 0``).
+        A :class:`~dvfskit.Solution`; the cell of its ``(compute_freq_mhz, mem_freq_mhz)`` is
+        outlined in red and its value written in bold (nothing is marked when it offloads
+        everything: ``split == 0``).
     annotate:
         Write the value in each cell (default: when the grid has at most 64 cells).
     """
@@ -365,17 +479,29 @@ def heatmap(
         z, unit = energy, "J"
         if np.nanmax(np.abs(z)) < 0.1:
             z, unit = z * 1000.0, "mJ"
-    mesh = ax.pcolormesh(_edges(fq), _edges(mq), z.T, cmap=cmap, shading="flat")
+    f_edges, m_edges = _edges(fq), _edges(mq)
+    mesh = ax.pcolormesh(f_edges, m_edges, z.T, cmap=cmap, shading="flat")
     ax.figure.colorbar(mesh, ax=ax, label=f"{quantity} ({unit})")
     if annotate is None:
         annotate = z.size <= 64
+    chosen = None
+    if solution is not None and solution.split > 0 and math.isfinite(solution.compute_freq_mhz) \
+            and math.isfinite(solution.mem_freq_mhz):
+        on_f = np.flatnonzero(np.isclose(fq, solution.compute_freq_mhz, rtol=1e-9, atol=0.0))
+        on_m = np.flatnonzero(np.isclose(mq, solution.mem_freq_mhz, rtol=1e-9, atol=0.0))
+        if on_f.size == 0 or on_m.size == 0:
+            raise ValueError(f"the solution's operating point (compute {solution.compute_freq_mhz:.6g} MHz, memory "
+                             f"{solution.mem_freq_mhz:.6g} MHz) is not a cell of this frequency grid")
+        chosen = (int(on_f[0]), int(on_m[0]))
     if annotate:
         lo, hi = np.nanmin(z), np.nanmax(z)
         for a, f in enumerate(fq):
             for b, m in enumerate(mq):
                 light = (z[a, b] - lo) < 0.5 * (hi - lo)
                 ax.text(f, m, f"{z[a, b]:.3g}", ha="center", va="center", fontsize="x-small",
-                        color="white" if light else "black")
+                        color="white" if light else "black", zorder=3,
+                        fontweight="bold" if chosen == (a, b) else "normal",
+                        gid="chosen_value" if chosen == (a, b) else "value")
     ax.set_xticks(fq)
     ax.set_xticklabels([f"{v:.5g}" for v in fq], rotation=45 if fq.size > 6 else 0)
     if mq.size > 1 or mq[0] != 0:
@@ -385,13 +511,16 @@ def heatmap(
     ax.set_ylabel(label("mem_freq_mhz"))
     title = f"{quantity} ({unit}), {what}"
     if solution is not None:
-        f_sol, m_sol = float(solution.compute_freq_mhz), float(solution.mem_freq_mhz)
-        if solution.split > 0 and math.isfinite(f_sol) and math.isfinite(m_sol):
-            ax.plot([f_sol], [m_sol], marker="*", ms=18, color="white", markeredgecolor="red", mew=1.5,
-                    ls="", gid="solution",
-                    label=f"chosen: f = {f_sol:.5g} MHz, m = {m_sol:.5g} MHz, split = {solution.split}"
-                    + ("" if solution.feasible else " (INFEASIBLE: fastest plan)"))
-            _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+        if chosen is not None:  # outline the cell, leaving its value readable
+            from matplotlib.patches import Rectangle
+
+            a, b = chosen
+            ax.add_patch(Rectangle((f_edges[a], m_edges[b]), f_edges[a + 1] - f_edges[a], m_edges[b + 1] - m_edges[b],
+                                   fill=False, edgecolor="red", lw=2.5, zorder=2, gid="solution",
+                                   label=f"chosen: f = {solution.compute_freq_mhz:.5g} MHz, "
+                                   f"m = {solution.mem_freq_mhz:.5g} MHz, split = {solution.split}"
+                                   + ("" if solution.feasible else " (INFEASIBLE: fastest plan)")))
+            _legend(ax, below=True)
         else:
             title += "\n(the solution offloads everything: no local operating point)"
     ax.set_title(title)
@@ -491,7 +620,7 @@ def pareto(
     ax.set_xlabel("end-to-end latency (ms)")
     ax.set_ylabel(label("energy_j"))
     ax.set_title("energy vs latency over split, frequencies and transmit power")
-    _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
+    _legend(ax, below=True, ncol=2)
     return ax
 
 
@@ -530,7 +659,7 @@ def solution(
         plan = f" (offload fraction {rho:.3g})" if rho < 1 else ""
     ax.set_title(f"split {sol.split}{plan}, {where}\n{sol.energy_j:.4g} J, {sol.latency_ms:.4g} ms"
                  + ("" if sol.feasible else " (INFEASIBLE)"))
-    _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
+    _legend(ax, below=True)
     return ax
 
 
@@ -701,5 +830,5 @@ def schedule(sched: "Schedule", *, annotate: Optional[bool] = None, ax: Optional
     status = "" if sched.feasible else " (INFEASIBLE)"
     ax.set_title(f"per-block schedule: {sched.energy_j:.4g} J, {sched.latency_ms:.4g} of {sched.deadline_ms:.4g} ms, "
                  f"{sched.num_switches} switch{'' if sched.num_switches == 1 else 'es'}{status}")
-    _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    _legend(ax, below=True, ncol=2)
     return ax
