@@ -423,7 +423,8 @@ def schedule(
     """Energy-optimal per-block configuration schedule that meets a deadline.
 
     Minimises ``sum_i e[i, k_i] + switching energy (+ idle energy)`` subject to
-    ``sum_i t[i, k_i] + switching time <= deadline_ms`` over one configuration ``k_i`` per block.
+    ``sum_i t[i, k_i] + switching time <= deadline_ms`` over one configuration ``k_i`` per block
+    (:ref:`math-schedule`).
 
     Parameters
     ----------

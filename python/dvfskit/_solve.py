@@ -46,7 +46,8 @@ class Problem:
 
     The C++ object (``dvfskit._core.TableProblem``) precomputes, once, the cumulative local
     time/energy for every (split, f, m) and per split the Pareto front of (time, energy), so
-    :func:`solve` only enumerates a few candidates.
+    :func:`solve` only enumerates a few candidates. The problem is defined in
+    :ref:`math-offloading`.
     """
 
     # set by the constructors (from_tables: the tables; from_models: device, channel, server)
@@ -230,7 +231,8 @@ class Problem:
         server spends rho * server.latency_ms[l]:
         ``latency = t_local(l) + max((1 - rho) t_rest(l), rho (out_bits[l] / r(p) + t_server(l)))``,
         ``energy = E_local(l) + (1 - rho) E_rest(l) + (p + p_circuit) t_tx + idle_power * rho t_server(l)``
-        (the device idles for the server's share; overlap with its own share is not credited).
+        (the device idles for the server's share; overlap with its own share is not credited;
+        :ref:`math-partial-offloading`).
         ``out_bits`` (L + 1,) bits; ``starts``: SLSQP starts per split.
         """
         self = object.__new__(cls)
@@ -374,15 +376,16 @@ def _check_problem(problem: Any) -> None:
 
 def solve(problem: Problem, objective: ObjectiveSpec = "energy", *, weight: Optional[float] = None) -> "Solution":
     """The exact optimum of ``problem`` over split point, compute/memory frequency (tables) and
-    transmit power, subject to ``latency <= deadline`` (relative tolerance 1e-9).
+    transmit power, subject to ``latency <= deadline`` (relative tolerance 1e-9), as defined in
+    :ref:`math-offloading`.
 
     Objectives
     ----------
-    ``"energy"`` (default): device energy, J.
-    ``"latency"``: end-to-end latency, ms (ties broken by energy; transmits at p_max).
-    ``("weighted", w)`` or ``objective="weighted", weight=w``: ``energy_j + w * latency_s``,
-        w in W (joules per second of latency), w >= 0.
-    ``"edp"`` (alias ``"energy_delay"``): ``energy_j * latency_s``, J s.
+    - ``"energy"`` (default): device energy, J.
+    - ``"latency"``: end-to-end latency, ms (ties broken by energy; transmits at p_max).
+    - ``("weighted", w)`` or ``objective="weighted", weight=w``: ``energy_j + w * latency_s``,
+      w in W (joules per second of latency), w >= 0.
+    - ``"edp"`` (alias ``"energy_delay"``): ``energy_j * latency_s``, J s.
 
     Infeasible problems never raise: the Solution has ``feasible=False``, a ``reason`` and
     ``min_latency_ms``, and its decisions are those of the fastest plan.
@@ -535,7 +538,7 @@ _BASELINE_NOTES = {
 
 def baselines(problem: Problem) -> pd.DataFrame:
     """The energy optimum and the literature's baselines on the same problem, all evaluated on
-    the measured tables. One row per plan (index ``plan``):
+    the measured tables (:ref:`math-baselines`). One row per plan (index ``plan``):
 
     - ``optimal``: :func:`solve` with the energy objective.
     - ``max_frequency``: f and m at their maxima, split and transmit power optimised.
