@@ -78,7 +78,8 @@ test-sanitize:
 	cmake --build $(SANITIZE_DIR) --parallel $(JOBS)
 	$(SANITIZE_ENV) ctest --test-dir $(SANITIZE_DIR) --output-on-failure
 
-$(FUZZ_DIR)/fuzz_expression: tests/fuzz/fuzz_expression.cpp cpp/src/expression.cpp cpp/include/dvfskit/expression.hpp
+$(FUZZ_DIR)/fuzz_expression: tests/fuzz/fuzz_expression.cpp cpp/src/expression.cpp cpp/src/unicode_identifier.inc \
+		cpp/include/dvfskit/expression.hpp
 	mkdir -p $(FUZZ_DIR)
 	$(CLANGXX) -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-Icpp/include -I/usr/include/eigen3 tests/fuzz/fuzz_expression.cpp cpp/src/expression.cpp -o $@
@@ -106,6 +107,7 @@ fuzz: fuzz-build
 # (pip install atheris; dvfskit importable, e.g. PYTHONPATH=python after a plain CMake build).
 fuzz-python:
 	$(PYTHON) tests/fuzz/fuzz_python.py -max_total_time=$(FUZZ_LONG_SECONDS) -timeout=20 -rss_limit_mb=4096
+	$(PYTHON) tests/fuzz/fuzz_cli.py -max_total_time=$(FUZZ_LONG_SECONDS) -timeout=20 -rss_limit_mb=4096
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(PYTHON) $$b || exit 1; done
