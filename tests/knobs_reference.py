@@ -1,5 +1,5 @@
 """An independent numpy brute force for table problems over any configuration set, with partial
-offloading (docs/math/offloading.md), written apart from the solver: every (split, offloaded
+offloading (docs/math.rst, "Partial offloading"), written apart from the solver: every (split, offloaded
 share, configuration) and a dense, zoomed log grid of transmit powers between the power that
 just meets the deadline and p_max. Used by tests/test_solve_knobs.py and benchmarks."""
 from __future__ import annotations

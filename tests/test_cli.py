@@ -291,7 +291,7 @@ def test_schedule_only_problem_file(command: List[str], schedule_toml: Path) -> 
     assert plan["energy_j"] == pytest.approx(expected.energy_j, rel=1e-12)
     assert plan["idle_energy_j"] > 0 and expected.energy_j != tables.schedule(20.0, switch_time_ms=0.5).energy_j
     text = run(command, "schedule", schedule_toml)
-    assert text.returncode == 0 and "configs (f MHz)" in text.stdout and "m_mhz" not in text.stdout
+    assert text.returncode == 0 and "configs (compute_freq_mhz)" in text.stdout and "mem_freq_mhz" not in text.stdout
     assert run(command, "schedule", schedule_toml, "--idle-power-w", "0", "--json").returncode == 0
     infeasible = run(command, "schedule", schedule_toml, "--deadline-ms", "1")
     assert infeasible.returncode == 1 and "INFEASIBLE" in infeasible.stdout

@@ -21,11 +21,10 @@ from ._schedule import BlockTables, Schedule, block_tables, schedule, schedule_b
 from ._solve import Channel, Device, Problem, Server, Solution, baselines, solve
 from ._output import read_sweep
 from ._sweep import sweep
+from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers; at run time see __getattr__
     from . import cli, demo, examples, plots, problem_file, workloads
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BlockTables",

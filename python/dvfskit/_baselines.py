@@ -175,7 +175,7 @@ def knob_values(problem: Problem, config: int) -> Dict[str, Any]:
 
 def baselines(problem: Problem) -> pd.DataFrame:
     """The energy optimum and the literature's baselines on the same problem, all evaluated on
-    the problem's tables. One row per plan (index ``plan``):
+    the problem's tables (:ref:`math-baselines`). One row per plan (index ``plan``):
 
     - ``optimal``: :func:`dvfskit.solve` with the energy objective.
     - ``max_frequency``: every frequency knob (``*_mhz``) at its maximum, the other knobs, split

@@ -3,7 +3,7 @@ device's configurations (measured, or predicted by fitted models) or on continuo
 
 Units: frequencies in MHz, time in ms, power in W, energy in J, data in bits, bandwidth in Hz,
 noise spectral density in W/Hz, channel gain dimensionless. The offloading semantics (split point,
-offloaded share, transmit power) are written once in ``docs/math/offloading.md``.
+offloaded share, transmit power) are defined once, in :ref:`math-offloading`.
 """
 from __future__ import annotations
 
@@ -20,8 +20,6 @@ from ._data import numeric_column, scalar
 if TYPE_CHECKING:  # pragma: no cover
     from ._fit import FitResult
     from ._fit_table import FitTable
-
-    FitSource = Union[FitResult, FitTable, Sequence[FitResult]]
 
 _SCENARIO_FIELDS = ("deadline_ms", "bandwidth_hz", "gain", "noise_w_per_hz", "p_max_w", "p_circuit_w", "idle_power_w")
 _FREQUENCY_NAMES = {"f": 0, "compute_freq_mhz": 0, "m": 1, "mem_freq_mhz": 1}
@@ -97,8 +95,7 @@ def _check_config_table(a: np.ndarray, name: str, configs: ConfigSet, blocks: Se
 
 class Problem:
     """One DNN inference on one device with an edge server: per-block tables over the device's
-    configurations plus the radio/deadline scenario (or, with :meth:`from_models`, continuous
-    per-block models).
+    configurations (or continuous per-block models) plus the radio/deadline scenario.
 
     Constructors: :meth:`from_tables` (a compute x memory frequency grid), :meth:`from_config_tables`
     (any :class:`~dvfskit.ConfigSet`), :meth:`from_measurements` (a long measurement DataFrame),
@@ -109,7 +106,7 @@ class Problem:
     The C++ object precomputes, once, the cumulative local time/energy for every (split,
     configuration) and per option (split, offloaded share) the Pareto front of the
     configurations, so :func:`dvfskit.solve` only enumerates a few candidates. Offloading
-    semantics: ``docs/math/offloading.md``.
+    semantics: :ref:`math-offloading`.
     """
 
     # from_tables: the (L, nF, nM) grid as given
@@ -184,7 +181,7 @@ class Problem:
         idle_power_w: device power while waiting for the server, W.
         offload_fractions: allowed offloaded shares rho in [0, 1] (partial offloading, e.g.
             ``[0, 0.25, 0.5, 0.75, 1]``); None: rho = 1 whenever a split offloads. Semantics:
-            ``docs/math/offloading.md``.
+            :ref:`math-partial-offloading`.
 
         Raises ValueError naming the argument on bad shapes or values; inputs are copied.
         """
@@ -408,8 +405,8 @@ class Problem:
     @classmethod
     def from_fits(
         cls,
-        latency: "FitSource",
-        power: "FitSource",
+        latency: Union["FitResult", "FitTable", Sequence["FitResult"]],
+        power: Union["FitResult", "FitTable", Sequence["FitResult"]],
         configs: Union[ConfigSet, pd.DataFrame, Mapping[str, Sequence[Any]]],
         *,
         out_bits: Any,
@@ -528,7 +525,7 @@ class Problem:
         server spends rho * server.latency_ms[l]:
         ``latency = t_local(l) + max((1 - rho) t_rest(l), rho (out_bits[l] / r(p) + t_server(l)))``,
         ``energy = E_local(l) + (1 - rho) E_rest(l) + (p + p_circuit) t_tx + idle_power * rho t_server(l)``
-        (the same definition as for tables: ``docs/math/offloading.md``).
+        (the same definition as for tables: :ref:`math-partial-offloading`).
         ``out_bits`` (L + 1,) bits; ``starts``: SLSQP starts per split.
 
         The device's models must be finite and non-negative over the whole frequency ranges: a
@@ -801,7 +798,8 @@ class Device:
         self.mem_freq_range_mhz = _range(mem_freq_range_mhz, "mem_freq_range_mhz")
 
     @classmethod
-    def from_fits(cls, latency: "FitSource", power: "FitSource", compute_freq_range_mhz: Tuple[float, float],
+    def from_fits(cls, latency: Union["FitResult", "FitTable", Sequence["FitResult"]],
+                  power: Union["FitResult", "FitTable", Sequence["FitResult"]], compute_freq_range_mhz: Tuple[float, float],
                   mem_freq_range_mhz: Tuple[float, float], *, block: Optional[str] = None,
                   blocks: Optional[Sequence[Any]] = None, keys: Optional[Mapping[str, Any]] = None) -> "Device":
         """The device of fitted per-block models (FitTable by block, list of FitResults, or one

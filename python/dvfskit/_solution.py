@@ -37,7 +37,7 @@ class Solution:
     energy_j = energy_compute_j + energy_transmit_j + energy_idle_j (J);
     latency_ms (ms): with the breakdown latency_local_ms (when the device finishes its own work),
     latency_transmit_ms, latency_server_ms; their sum without partial offloading, else
-    ``max(local, serial local part + transmit + server)`` (``docs/math/offloading.md``);
+    ``max(local, serial local part + transmit + server)`` (:ref:`math-partial-offloading`);
     split: the first ``split`` blocks run on the device (0 = full offload, L = all local);
     config: the chosen configuration as a dict knob -> value (None when nothing runs locally;
     for model problems the continuous frequencies); config_index: its index k in the problem's

@@ -3,7 +3,7 @@ point, offloaded share and transmit power, exact on tables (C++), NLopt on conti
 
 Units: frequencies in MHz, time in ms, power in W, energy in J, data in bits, bandwidth in Hz,
 noise spectral density in W/Hz, channel gain dimensionless. Offloading semantics:
-``docs/math/offloading.md``. The problem is :class:`dvfskit.Problem` (``_problem.py``), the
+:ref:`math-offloading`. The problem is :class:`dvfskit.Problem` (``_problem.py``), the
 result :class:`dvfskit.Solution` (``_solution.py``), the baselines ``_baselines.py``.
 """
 from __future__ import annotations
@@ -55,15 +55,15 @@ def _check_problem(problem: Any) -> None:
 def solve(problem: Problem, objective: ObjectiveSpec = "energy", *, weight: Optional[float] = None) -> Solution:
     """The exact optimum of ``problem`` over split point, configuration (tables: every knob),
     offloaded share (when the problem allows partial offloading) and transmit power, subject to
-    ``latency <= deadline`` (relative tolerance 1e-9). Semantics: ``docs/math/offloading.md``.
+    ``latency <= deadline`` (relative tolerance 1e-9). Semantics: :ref:`math-offloading`.
 
     Objectives
     ----------
-    ``"energy"`` (default): device energy, J.
-    ``"latency"``: end-to-end latency, ms (ties broken by energy; transmits at p_max).
-    ``("weighted", w)`` or ``objective="weighted", weight=w``: ``energy_j + w * latency_s``,
-        w in W (joules per second of latency), w >= 0.
-    ``"edp"`` (alias ``"energy_delay"``): ``energy_j * latency_s``, J s.
+    - ``"energy"`` (default): device energy, J.
+    - ``"latency"``: end-to-end latency, ms (ties broken by energy; transmits at p_max).
+    - ``("weighted", w)`` or ``objective="weighted", weight=w``: ``energy_j + w * latency_s``,
+      w in W (joules per second of latency), w >= 0.
+    - ``"edp"`` (alias ``"energy_delay"``): ``energy_j * latency_s``, J s.
 
     Infeasible problems never raise: the Solution has ``feasible=False``, a ``reason`` and
     ``min_latency_ms``, and its decisions are those of the fastest plan.

@@ -385,7 +385,7 @@ def sweep(
     resume: bool = False,
 ) -> Union[pd.DataFrame, Path]:
     """Solve many scenarios exactly (as :func:`dvfskit.solve` would, one by one) and return one
-    row per scenario.
+    row per scenario (:ref:`math-sweeps`).
 
     Parameters
     ----------

@@ -432,7 +432,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
         ax = plots.fit(result, df)
     from matplotlib.figure import Figure
 
-    figure = (ax.flat[0] if isinstance(ax, np.ndarray) else ax).figure  # plots.fit draws facets for groups
+    # plots.fit of several groups draws one panel per group and returns an array of Axes
+    first = ax.flat[0] if hasattr(ax, "flat") else ax
+    figure = first.figure
     assert isinstance(figure, Figure) and out is not None
     figure.savefig(out, dpi=110, bbox_inches="tight")
     print(f"wrote {out}", file=sys.stderr)

@@ -22,7 +22,7 @@ per block and configuration, every block with the same configurations (a sparse 
     [workload]                     # offloading (solve, sweep) only
     out_bits = [1.2e6, 8.0e5, 2.0e5, 4.0e3]      # L + 1 values: input, then after each block
     server_latency_ms = [12.0, 8.0, 3.0, 0.0]    # L + 1 values: blocks l..L-1 on the server
-    offload_fractions = [0.0, 0.25, 0.5, 0.75, 1.0]  # optional: partial offloading (docs/math/offloading.md)
+    offload_fractions = [0.0, 0.25, 0.5, 0.75, 1.0]  # optional: partial offloading
 
     [channel]                      # offloading (solve, sweep) only
     bandwidth_hz = 1e6

@@ -417,7 +417,7 @@ def split_bits(blocks: pd.DataFrame, input_bits_per_value: Optional[int] = None)
 
 def split_by_work(total: np.ndarray, blocks: pd.DataFrame) -> np.ndarray:
     """Spread a whole-model quantity (e.g. latency in ms over an (nF, nM) frequency grid) over
-    the blocks in proportion to ``blocks.work_share``: returns shape (L, *total.shape).
+    the blocks in proportion to ``blocks.work_share``: returns shape ``(L, *total.shape)``.
 
     ASSUMPTION: every block scales with frequency like the whole model and takes time in
     proportion to its multiply-accumulates. Label results built on it as such."""
