@@ -193,8 +193,9 @@ def test_solve_matches_the_api_and_exit_1_when_infeasible(command: List[str], pr
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
     problem, _ = load_problem(problem_toml)
-    assert problem.block_latency_ms.shape == (3, 3, 2)
-    assert problem.block_latency_ms[1, 0, 0] == pytest.approx(6.0 * 1000 / 400 + 0.5 * 1000 / 800)
+    assert problem.config_latency_ms.shape == (3, 3 * 2) and problem.configs.knobs == ("compute_freq_mhz", "mem_freq_mhz")
+    k = problem.configs.index(compute_freq_mhz=400.0, mem_freq_mhz=800.0)
+    assert problem.config_latency_ms[1, k] == pytest.approx(6.0 * 1000 / 400 + 0.5 * 1000 / 800)
     expected = dvfskit.solve(problem)
     assert payload["solution"]["energy_j"] == pytest.approx(expected.energy_j, rel=1e-12)
     assert {r["plan"] for r in payload["baselines"]} >= {"optimal", "max_frequency", "all_local"}
@@ -335,7 +336,8 @@ def test_problem_file_errors_exit_2(problem_toml: Path, tmp_path: Path, capsys: 
     pd.read_csv(tmp_path / "blocks.csv").iloc[:-1].to_csv(tmp_path / "blocks2.csv", index=False)
     gaps.write_text(PROBLEM.replace("blocks.csv", "blocks2.csv"))
     assert main(["solve", str(gaps)]) == 2
-    assert "block 2 has no measurement at compute 1200 MHz, memory 1600 MHz" in capsys.readouterr().err
+    assert "blocks2.csv: block 2 has no row for configuration (compute_freq_mhz=1200, mem_freq_mhz=1600)" \
+        in capsys.readouterr().err
     assert main(["solve", str(tmp_path)]) == 2  # a folder
     assert "not a regular file" in capsys.readouterr().err
     assert main(["solve", str(tmp_path / "none.toml")]) == 2

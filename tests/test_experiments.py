@@ -40,7 +40,7 @@ def test_model_accuracy_gpu_model_beats_cpu_model(results):
 
 def test_memory_frequency_joint_never_worse_than_compute_only(results):
     df = results[1]["2 memory frequency"]["table"]
-    ok = df[df["feasible"]]
+    ok = df[df["feasible"] & df["compute_dvfs_only_feasible"]]  # a restricted baseline may miss a tight deadline
     assert len(ok) > 0
     assert (ok["energy_j"] <= ok["compute_dvfs_only_energy_j"] * (1 + 1e-12)).all()
     assert (ok["saving_vs_compute_dvfs_only_pct"] > 0).any()  # the memory frequency matters somewhere

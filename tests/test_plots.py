@@ -518,3 +518,59 @@ def test_demo_figure_titles_do_not_overlap(problem, tmp_path):
     heat = axes[1]
     clear_of_x_axis(heat, renderer)
     plt.close(fig)
+
+
+def knob_problem():
+    """A sparse CPU x GPU x EMC x core-mask set: 3 x 4 x 2 x 2 grid with some configurations unmeasured."""
+    axes = {"cpu_freq_mhz": [345.6, 1190.4, 2035.2], "compute_freq_mhz": [140.25, 497.25, 943.5, 1300.5],
+            "mem_freq_mhz": [1062.4, 1866.0], "core_mask": ["1111", "1100"]}
+    grid = pd.MultiIndex.from_product(axes.values(), names=list(axes)).to_frame(index=False)
+    drop = (grid["compute_freq_mhz"] == 497.25) & (grid["mem_freq_mhz"] == 1062.4)  # never measured
+    configs = grid[~drop].reset_index(drop=True)
+    f, c, m = (configs[k].to_numpy() for k in ("compute_freq_mhz", "cpu_freq_mhz", "mem_freq_mhz"))
+    cores = configs["core_mask"].str.count("1").to_numpy()
+    lat = np.vstack([60 / f * 100 + 20 / c * 100 * 4 / cores + 30 / m * 100, 30 / f * 100 + 10 / c * 100])
+    pw = np.vstack([1 + 2e-6 * f**2 + 4e-7 * c**2 + 0.2 * cores] * 2)
+    return dvfskit.Problem.from_config_tables(configs, lat, pw, [1e9, 1e9, 0.0], [5.0, 2.0, 0.0], bandwidth_hz=1e6,
+                                              gain=1e-7, noise_w_per_hz=1e-17, p_max_w=1.0, deadline_ms=200.0)
+
+
+def test_heatmap_over_knobs_blank_where_unmeasured():
+    p = knob_problem()
+    sol = dvfskit.solve(p)
+    ax = plots.heatmap(p, quantity="latency", solution=sol)
+    # the two frequency knobs with most levels, the others at the optimum's values
+    assert ax.get_xlabel() == "compute frequency (MHz)" and ax.get_ylabel() == "CPU frequency (MHz)"
+    z = np.ma.masked_invalid(np.asarray(ax.collections[0].get_array())).reshape(3, 4)
+    assert z.mask.sum() == (0 if sol.config["mem_freq_mhz"] == 1866.0 else 3)  # the unmeasured column, blank
+    assert f"core_mask = {sol.config['core_mask']}" in ax.get_title()
+    assert f"mem_freq_mhz = {sol.config['mem_freq_mhz']:g}" in ax.get_title()
+    box = solution_box(ax)
+    assert box.get_x() < sol.config["compute_freq_mhz"] < box.get_x() + box.get_width()
+    assert box.get_y() < sol.config["cpu_freq_mhz"] < box.get_y() + box.get_height()
+    assert "core_mask" in box.get_label() and "cpu_freq_mhz" in box.get_label()
+    # a label knob on an axis, the memory frequency fixed where a column is missing
+    ax = plots.heatmap(p, quantity="latency", x="compute_freq_mhz", y="core_mask",
+                       fixed={"mem_freq_mhz": 1062.4, "cpu_freq_mhz": 345.6})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1100", "1111"]
+    z = np.ma.masked_invalid(np.asarray(ax.collections[0].get_array())).reshape(2, 4)
+    assert z.mask[:, 1].all() and not z.mask[:, [0, 2, 3]].any()
+    lat = p.config_latency_ms.sum(axis=0)
+    k = p.configs.index(cpu_freq_mhz=345.6, compute_freq_mhz=1300.5, mem_freq_mhz=1062.4, core_mask="1100")
+    assert z[0, 3] == pytest.approx(lat[k])
+    with pytest.raises(ValueError, match="unknown knob"):
+        plots.heatmap(p, x="gpu_mhz", y="core_mask")
+    # a solution outside the slice shown is not marked
+    other = 345.6 if sol.config["cpu_freq_mhz"] != 345.6 else 2035.2
+    ax = plots.heatmap(p, solution=sol, x="compute_freq_mhz", y="mem_freq_mhz", fixed={"cpu_freq_mhz": other})
+    assert not [q for q in ax.patches if q.get_gid() == "solution"] and "not in this slice" in ax.get_title()
+
+
+def test_solution_and_pareto_over_knobs():
+    p = knob_problem()
+    sol = dvfskit.solve(p)
+    title = plots.solution(sol).get_title()
+    for knob, value in sol.config.items():
+        assert knob in title
+    ax = plots.pareto(p, num_deadlines=8)
+    assert points(ax, "plans") == 1 + p.num_blocks * len(p.configs)

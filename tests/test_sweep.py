@@ -317,3 +317,69 @@ def test_sigint_during_a_write_keeps_that_chunk(problem, tmp_path, monkeypatch):
         path = dvfskit.sweep(problem, GRID, chunk_size=4, progress=False, out=tmp_path / "s.csv")
     back = dvfskit.read_sweep(path)
     pd.testing.assert_frame_equal(back, ref.iloc[:12], check_dtype=False, check_exact=True)
+
+
+# ------------------------------------------------------------------- configuration sets
+
+def knob_problem(seed: int = 5, fractions=(0.0, 0.5, 1.0), with_label: bool = True) -> dvfskit.Problem:
+    rng = np.random.default_rng(seed)
+    axes = {"cpu_freq_mhz": [345.6, 1190.4, 2035.2], "compute_freq_mhz": [140.25, 497.25, 943.5, 1300.5]}
+    if with_label:
+        axes["core_mask"] = ["1111", "1100"]
+    grid = pd.MultiIndex.from_product(axes.values(), names=list(axes)).to_frame(index=False)
+    configs = grid[rng.random(len(grid)) < 0.6].reset_index(drop=True)  # a sparse measured set
+    L = 4
+    cores = configs["core_mask"].str.count("1").to_numpy() if with_label else np.full(len(configs), 4)
+    lat = (rng.uniform(20, 80, (L, 1)) / configs["compute_freq_mhz"].to_numpy() * 100
+           + rng.uniform(5, 30, (L, 1)) / configs["cpu_freq_mhz"].to_numpy() * 100 * (4 / cores))
+    pw = 1.0 + 2e-6 * configs["compute_freq_mhz"].to_numpy() ** 2 + 5e-7 * configs["cpu_freq_mhz"].to_numpy() ** 2 \
+        + 0.2 * cores + 0 * lat
+    return dvfskit.Problem.from_config_tables(
+        configs, lat, pw, np.r_[1.2e6, rng.uniform(2e5, 3e6, L - 1), 8e3],
+        np.r_[np.cumsum(rng.uniform(0.2, 1.0, L)[::-1])[::-1], 0.0], bandwidth_hz=2e6, gain=1e-7,
+        noise_w_per_hz=4e-19, p_max_w=0.5, deadline_ms=20.0, p_circuit_w=0.1, idle_power_w=0.3,
+        offload_fractions=None if fractions is None else list(fractions))
+
+
+def test_sweep_over_knobs_with_partial_offloading_matches_solve_and_baselines():
+    p = knob_problem()
+    names = dvfskit.baselines(p).index[1:].tolist()
+    assert names == ["max_frequency", "only_cpu_freq_mhz", "only_compute_freq_mhz", "compute_dvfs_only",
+                     "cpu_dvfs_model", "all_local", "full_offload", "fixed_max_power"]
+    df = dvfskit.sweep(p, {"deadline_ms": [1.0, 6.0, 12.0, 30.0, 80.0], "bandwidth_hz": [3e5, 2e6, 2e7]},
+                       progress=False)
+    assert [c for c in df.columns if c in p.configs.knobs] == list(p.configs.knobs)
+    assert isinstance(df["core_mask"].dtype, pd.CategoricalDtype) and df["config"].dtype == np.int32
+    assert 0 < df["feasible"].sum() < len(df) and (df["offload_fraction"].isin([0.0, 0.5, 1.0])).all()
+    assert ((df["offload_fraction"] > 0) & (df["offload_fraction"] < 1)).any()
+    for i in range(len(df)):
+        row = df.iloc[i]
+        q = p.with_scenario(deadline_ms=row["deadline_ms"], bandwidth_hz=row["bandwidth_hz"])
+        s = dvfskit.solve(q)
+        assert row["energy_j"] == s.energy_j and row["offload_fraction"] == s.offload_fraction
+        assert row["config"] == (-1 if s.config is None else s.config_index)
+        for knob in p.configs.knobs:
+            if s.config is None:
+                assert pd.isna(row[knob])
+            else:
+                assert row[knob] == s.config[knob]
+        b = dvfskit.baselines(q)
+        for name in names:
+            assert row[f"{name}_energy_j"] == b.loc[name, "energy_j"], name
+            assert bool(row[f"{name}_feasible"]) == b.loc[name, "feasible"], name
+
+
+def test_sweep_of_problems_with_different_knobs_has_the_union_of_columns():
+    probs = {"jetson": knob_problem(), "grid": make_problem(2)}
+    df = dvfskit.sweep(probs, {"deadline_ms": [10.0, 40.0]}, progress=False)
+    jetson, grid = df[df["problem"] == "jetson"], df[df["problem"] == "grid"]
+    for knob in ("cpu_freq_mhz", "core_mask"):  # knobs the grid problem does not have
+        assert grid[knob].isna().all() and jetson[knob].notna().any()
+    assert jetson["mem_freq_mhz"].isna().all() and grid["mem_freq_mhz"].notna().all()
+    assert grid["only_cpu_freq_mhz_energy_j"].isna().all() and not grid["only_cpu_freq_mhz_feasible"].any()
+    assert jetson["only_mem_freq_mhz_energy_j"].isna().all()
+    for name, sub in df.groupby("problem", observed=True):
+        alone = dvfskit.sweep(probs[name], {"deadline_ms": [10.0, 40.0]}, progress=False)
+        pd.testing.assert_series_equal(sub["energy_j"].reset_index(drop=True), alone["energy_j"])
+    with pytest.raises(ValueError, match="only_mem_freq_mhz"):
+        dvfskit.sweep(probs, {"deadline_ms": [10.0]}, baselines=["only_mem_freq_mhz"], progress=False)

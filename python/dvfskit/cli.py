@@ -309,8 +309,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     else:
         print(solution)
         print()
-        _emit(table[["plan", "energy_j", "latency_ms", "feasible", "saving_pct", "split", "compute_freq_mhz",
-                     "mem_freq_mhz", "tx_power_w"]], args, out)
+        partial = ["offload_fraction"] if problem.offload_fractions is not None else []
+        _emit(table[["plan", "energy_j", "latency_ms", "feasible", "saving_pct", "split", *problem.configs.knobs,
+                     *partial, "tx_power_w"]], args, out)
     return 0 if solution.feasible else 1
 
 
@@ -342,8 +343,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         assert isinstance(result, pd.DataFrame)
         cols = [c for c in ("deadline_ms", "bandwidth_hz", "gain", "noise_w_per_hz", "p_max_w", "p_circuit_w",
                             "idle_power_w") if c in grid] + [
-            "feasible", "split", "compute_freq_mhz", "mem_freq_mhz", "tx_power_w", "energy_j", "latency_ms",
-            "saving_vs_max_frequency_pct", "saving_vs_all_local_pct"]
+            "feasible", "split", *problem.configs.knobs] + (["offload_fraction"] if problem.offload_fractions is not None
+                                                             else []) + [
+            "tx_power_w", "energy_j", "latency_ms", "saving_vs_max_frequency_pct", "saving_vs_all_local_pct"]
         _emit(result[cols], args)
         complete, done, total = result.attrs["complete"], result.attrs["rows_done"], result.attrs["rows_total"]
     else:

@@ -7,18 +7,22 @@ Either the bundled TX2 example::
     input_size = "400x400"
     server_speedup = 8.0
 
-or per-block measurements in a CSV with the canonical columns (``block``, ``compute_freq_mhz``,
-optional ``mem_freq_mhz``, ``latency_ms``, ``power_w`` or ``energy_j``; one row per block and
-frequency pair; ``columns``/``units`` as in :func:`dvfskit.read_measurements`)::
+or per-block measurements in a CSV with a ``block`` column, the knob columns (``compute_freq_mhz``,
+optional ``mem_freq_mhz``, any other ``*_mhz`` frequency such as ``cpu_freq_mhz``, and
+non-frequency knobs such as a core mask), ``latency_ms`` and ``power_w`` or ``energy_j``; one row
+per block and configuration, every block with the same configurations (a sparse set is fine);
+``columns``/``units`` as in :func:`dvfskit.read_measurements`)::
 
     [device]
     measurements = "blocks.csv"    # relative to this file's folder, and inside it (see below)
-    columns = { latency_ms = "time" }
-    units = { latency_ms = "s" }
+    columns = { latency_ms = "time", cpu_freq_mhz = "cpu" }
+    units = { latency_ms = "s", cpu_freq_mhz = "kHz" }
+    knobs = ["cpu_freq_mhz", "compute_freq_mhz", "mem_freq_mhz", "core_mask"]  # default: the *_mhz columns
 
     [workload]                     # offloading (solve, sweep) only
     out_bits = [1.2e6, 8.0e5, 2.0e5, 4.0e3]      # L + 1 values: input, then after each block
     server_latency_ms = [12.0, 8.0, 3.0, 0.0]    # L + 1 values: blocks l..L-1 on the server
+    offload_fractions = [0.0, 0.25, 0.5, 0.75, 1.0]  # optional: partial offloading
 
     [channel]                      # offloading (solve, sweep) only
     bandwidth_hz = 1e6
@@ -41,8 +45,9 @@ and, for offloading and schedules alike::
 
 A schedule needs only ``[device]`` (or ``[example]``) and ``[scenario] deadline_ms``:
 ``[workload]`` and ``[channel]`` are for offloading. Without a ``mem_freq_mhz`` column there is
-no memory axis (schedules show no memory frequency; an offloading problem uses one nominal
-memory setting, reported as 1 MHz).
+no memory axis (schedules show no memory frequency; an offloading problem has no such knob).
+Blocks are ordered by their ``block`` value. Offloading problems take every knob; schedules the
+compute and memory frequencies (``dvfskit.block_tables``).
 
 The file is checked against :data:`SCHEMA` (sections -> keys -> value checks): unknown sections
 and keys are errors naming the nearest valid name, values must have the documented type
@@ -153,6 +158,17 @@ def number_list(value: Any, where: str) -> np.ndarray:
     return a
 
 
+def text_list(value: Any, where: str) -> List[str]:
+    """A non-empty array of distinct non-empty strings, e.g. ``["cpu_freq_mhz", "core_mask"]``."""
+    if not isinstance(value, list) or not value:
+        raise ProblemFileError(f"{where} must be a non-empty array of strings, got {_show(value)}")
+    for i, v in enumerate(value):
+        text(v, f"{where}[{i}]")
+    if len(set(value)) != len(value):
+        raise ProblemFileError(f"{where} lists a name twice: {_show(value, 80)}")
+    return list(value)
+
+
 def switch_cost(value: Any, where: str) -> Union[float, Dict[str, float]]:
     """A number >= 0, or a table ``{ compute = .., memory = .., any = .. }`` of them."""
     if isinstance(value, Mapping):
@@ -178,8 +194,8 @@ SCHEMA: Dict[str, Dict[str, Check]] = {
     "": {"objective": choice("energy", "latency", "edp")},
     "example": {"name": choice("tx2_offloading"), "input_size": input_size, "server_speedup": number()},
     "device": {"measurements": text, "columns": text_table, "units": text_table,
-               "aggregate": choice("mean", "median")},
-    "workload": {"out_bits": number_list, "server_latency_ms": number_list},
+               "aggregate": choice("mean", "median"), "knobs": text_list},
+    "workload": {"out_bits": number_list, "server_latency_ms": number_list, "offload_fractions": number_list},
     "channel": {"bandwidth_hz": number(), "gain": number(), "noise_w_per_hz": number(), "p_max_w": number(),
                 "p_circuit_w": number(allow_zero=True)},
     "scenario": {"deadline_ms": number(), "idle_power_w": number(allow_zero=True)},
@@ -301,6 +317,7 @@ class ProblemFile:
             raise ProblemFileError(f"{self.path}: idle_power_w is given in [scenario] and in [schedule]; give it "
                                    "once ([scenario] is used for both)")
         self._tables: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]] = None
+        self._frame: Optional[Tuple[pd.DataFrame, Path]] = None
 
     # -- settings -----------------------------------------------------------------------------
     @property
@@ -334,16 +351,26 @@ class ProblemFile:
         return target
 
     # -- what the commands need ---------------------------------------------------------------
-    def _measured_tables(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
-        if self._tables is None:
+    def _measurements(self) -> Tuple[pd.DataFrame, Path]:
+        """The per-block measurements (canonical columns, the knobs of ``[device] knobs`` kept)."""
+        if self._frame is None:
             from ._measurements import read_measurements
 
             device = dict(self.sections["device"])
             csv = self.data_path(device.pop("measurements"), "[device] measurements")
+            knobs = device.pop("knobs", [])
+            mapped = set(device.get("columns", {}))
+            keys = [k for k in knobs if k not in mapped and k not in ("compute_freq_mhz", "mem_freq_mhz")]
             try:
-                df = read_measurements(csv, **device)
+                df = read_measurements(csv, keys=keys or None, **device)
             except FileNotFoundError:
                 raise FileNotFoundError(f"{self.path}: [device] measurements: no such file {str(csv)!r}") from None
+            self._frame = (df, csv)
+        return self._frame
+
+    def _measured_tables(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
+        if self._tables is None:
+            df, csv = self._measurements()
             self._tables = block_tables_from_measurements(df, str(csv))
         return self._tables
 
@@ -370,13 +397,18 @@ class ProblemFile:
         if need:
             raise ProblemFileError(f"{self.path}: an offloading problem (solve, sweep) needs {', '.join(need)}; "
                                    "a schedule-only problem file works with `dvfskit schedule`")
-        latency, power, fq, mq = self._measured_tables()
+        df, csv = self._measurements()
         from ._solve import Problem
 
+        if "block" not in df.columns:
+            raise ProblemFileError(f"{csv}: per-block measurements need a block column")
+        workload = s["workload"]
         try:
-            return Problem.from_tables(latency, power, fq, mq if mq is not None else np.ones(1),
-                                       s["workload"]["out_bits"], s["workload"]["server_latency_ms"],
-                                       **s["channel"], **s["scenario"])
+            return Problem.from_measurements(
+                df, knobs=s["device"].get("knobs"), block="block",
+                blocks=[b.item() if isinstance(b, np.generic) else b for b in sorted(df["block"].unique())],
+                out_bits=workload["out_bits"], server_latency_ms=workload["server_latency_ms"],
+                offload_fractions=workload.get("offload_fractions"), **s["channel"], **s["scenario"])
         except ValueError as exc:
             raise ProblemFileError(f"{self.path}: {exc}") from None
 
