@@ -47,10 +47,10 @@ def _knob_column(name: str, values: pd.Series, source: str) -> Tuple[pd.Series, 
         return pd.Series(numeric, name=name), numeric
     if is_frequency_knob(name):
         converted = pd.to_numeric(values, errors="coerce")
-        row = int(np.flatnonzero(converted.isna().to_numpy())[0]) if converted.isna().any() else None
-        if row is not None:
-            raise ValueError(f"{source}: frequency knob {name!r} must be numeric (MHz); configuration {row} "
-                             f"has {values.iloc[row]!r}")
+        if converted.isna().any():
+            bad = int(np.flatnonzero(converted.isna().to_numpy())[0])
+            raise ValueError(f"{source}: frequency knob {name!r} must be numeric (MHz); configuration {bad} "
+                             f"has {values.iloc[bad]!r}")
         return _knob_column(name, converted.astype(np.float64), source)
     labels = values.astype(str)
     categories = np.sort(labels.unique())

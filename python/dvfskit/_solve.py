@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._configs import ConfigSet
 from ._data import scalar
 
 ObjectiveSpec = Union[str, Tuple[str, float]]
@@ -201,7 +202,8 @@ class Problem:
 
     @property
     def scenario(self) -> Dict[str, float]:
-        """The scenario as a dict (ms, Hz, dimensionless, W/Hz, W)."""
+        """The scenario as a dict: deadline_ms (ms), bandwidth_hz (Hz), gain, noise_w_per_hz
+        (W/Hz), p_max_w, p_circuit_w, idle_power_w (W). A copy: use :meth:`with_scenario`."""
         return {k: getattr(self._scenario, k) for k in _SCENARIO_FIELDS}
 
     def __getattr__(self, name: str) -> Any:
@@ -258,7 +260,48 @@ class Problem:
 
     @property
     def num_blocks(self) -> int:
+        """L, the number of blocks (split points 0..L)."""
         return int(self.out_bits.shape[0] - 1)
+
+    @property
+    def configs(self) -> "ConfigSet":
+        """The device's configurations (:class:`dvfskit.ConfigSet`, K rows, one column per knob);
+        for :meth:`from_tables` problems the (compute, memory) grid, ``k = a * nM + b``.
+        Model problems (continuous frequencies) have none: ``ValueError``."""
+        configs = self.__dict__.get("_configs")
+        if configs is None:
+            if self.__dict__.get("_tables") is None:
+                raise ValueError("a problem built with Problem.from_models has continuous frequencies, "
+                                 "no configuration set")
+            configs = ConfigSet.grid({"compute_freq_mhz": self.compute_freqs_mhz, "mem_freq_mhz": self.mem_freqs_mhz})
+            self.__dict__["_configs"] = configs
+        return configs
+
+    def _config_table(self, name: str) -> np.ndarray:
+        if self.__dict__.get("_tables") is None:
+            raise ValueError("a problem built with Problem.from_models has no tables")
+        a = getattr(self, name)
+        out = a.reshape(a.shape[0], -1)
+        out.setflags(write=False)
+        return out
+
+    @property
+    def config_latency_ms(self) -> np.ndarray:
+        """(L, K) read-only: latency (ms) of block i at configuration k of :attr:`configs`."""
+        return self._config_table("block_latency_ms")
+
+    @property
+    def config_power_w(self) -> np.ndarray:
+        """(L, K) read-only: average power (W) of block i at configuration k of :attr:`configs`."""
+        return self._config_table("block_power_w")
+
+    @property
+    def tables_kind(self) -> Optional[str]:
+        """``"measured"`` (tables as given: :meth:`from_tables`) or ``"predicted"`` (fitted models
+        evaluated on the configurations); None for model problems (no tables)."""
+        if self.__dict__.get("_tables") is None:
+            return None
+        return self.__dict__.get("_tables_kind", "measured")
 
     def __repr__(self) -> str:
         sc = ", ".join(f"{k}={v:.6g}" for k, v in self.scenario.items())
