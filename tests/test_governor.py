@@ -312,3 +312,12 @@ def test_bad_input_names_the_parameter(kwargs, message):
 def test_bad_problem_types():
     with pytest.raises(TypeError, match="dvfskit.Problem"):
         dvfskit.governor({"a": 1}, "ondemand")
+
+
+def test_model_problems_have_no_tables():
+    d = dvfskit.Device("W / f + M / m", "p0 + k * f**2", {"W": [1.0], "M": [1.0], "p0": [0.1], "k": [1e-7]},
+                       (100, 1000), (200, 3200))
+    p = dvfskit.Problem.from_models(d, dvfskit.Channel(1e6, 1e-11, 4e-21, 0.5), dvfskit.Server([1.0, 0.0]),
+                                    [1e3, 0], deadline_ms=10)
+    with pytest.raises(ValueError, match="from_models"):
+        dvfskit.governor(p, "ondemand")

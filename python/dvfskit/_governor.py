@@ -67,21 +67,10 @@ def is_memory_knob(knob: str) -> bool:
 
 
 def _tables(problem: Any) -> Tuple[ConfigSet, np.ndarray, np.ndarray]:
-    """The problem's configuration set and (L, K) latency (ms) / power (W) tables: the
-    configuration-set contract (``configs``, ``config_latency_ms``, ``config_power_w``) when the
-    problem has it, else its (L, nF, nM) tables flattened to K = nF * nM (k = a * nM + b)."""
-    configs = getattr(problem, "configs", None)
-    if configs is not None:
-        lat = np.asarray(problem.config_latency_ms, dtype=float)
-        pw = np.asarray(problem.config_power_w, dtype=float)
-        return configs, lat, pw
-    lat3 = getattr(problem, "block_latency_ms", None)
-    if lat3 is None:
-        raise ValueError("governor needs a problem with tables (Problem.from_tables), not a model problem")
-    lat3 = np.asarray(lat3, dtype=float)
-    L, nf, nm = lat3.shape
-    grid = ConfigSet.grid({"compute_freq_mhz": problem.compute_freqs_mhz, "mem_freq_mhz": problem.mem_freqs_mhz})
-    return grid, lat3.reshape(L, nf * nm), np.asarray(problem.block_power_w, dtype=float).reshape(L, nf * nm)
+    """The problem's configuration set and (L, K) latency (ms) / power (W) tables (the Problem
+    configuration-set contract; model problems have none: ValueError)."""
+    return problem.configs, np.asarray(problem.config_latency_ms, dtype=float), \
+        np.asarray(problem.config_power_w, dtype=float)
 
 
 def _governor_names(configs: ConfigSet, name: Any) -> Dict[str, str]:
@@ -263,7 +252,7 @@ class _Setup:
         self.chosen = _governor_names(self.configs, name)
         self.label = name if isinstance(name, str) else ",".join(f"{k}={g}" for k, g in self.chosen.items())
         self.tunables = _tunables(self.chosen, tunables)
-        self.assumptions: Dict[str, str] = {}
+        self.assumptions: Dict[str, str] = {"tables": f"{problem.tables_kind} per-block latency and power"}
         busy_tables = _busy(self.configs, self.latency, self.chosen, busy, self.assumptions)
         if switch_time_ms is None:
             switch_time_ms = getattr(problem, "switch_time_ms", None)
