@@ -315,7 +315,7 @@ def test_bad_problem_types():
 
 
 def test_model_problems_have_no_tables():
-    d = dvfskit.Device("W / f + M / m", "p0 + k * f**2", {"W": [1.0], "M": [1.0], "p0": [0.1], "k": [1e-7]},
+    d = dvfskit.Device("W / f + M / m", "p0 + k * f**2 + q * m", {"W": [1.0], "M": [1.0], "p0": [0.1], "k": [1e-7], "q": [1e-4]},
                        (100, 1000), (200, 3200))
     p = dvfskit.Problem.from_models(d, dvfskit.Channel(1e6, 1e-11, 4e-21, 0.5), dvfskit.Server([1.0, 0.0]),
                                     [1e3, 0], deadline_ms=10)
