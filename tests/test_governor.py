@@ -321,3 +321,17 @@ def test_model_problems_have_no_tables():
                                     [1e3, 0], deadline_ms=10)
     with pytest.raises(ValueError, match="from_models"):
         dvfskit.governor(p, "ondemand")
+
+
+def test_batch_equals_single_runs():
+    from dvfskit._governor import governor_batch
+
+    p, *_ = _tx2()
+    periods = np.array([150.0, 230.0, 300.0, 800.0])
+    idle = np.array([0.0, 1.0, 2.0, 0.5])
+    batch = governor_batch(p, "default", periods, idle, threads=2)
+    for i in range(periods.size):
+        one = dvfskit.governor(p.with_scenario(deadline_ms=periods[i], idle_power_w=idle[i]), "default")
+        assert batch["energy_j"][i] == pytest.approx(one.energy_j, rel=1e-12)
+        assert batch["miss_rate"][i] == one.miss_rate
+    assert batch["converged"].all()

@@ -24,7 +24,7 @@ from . import _core
 from ._configs import ConfigSet, is_frequency_knob
 from ._data import scalar
 
-__all__ = ["GOVERNORS", "GovernorResult", "governor", "governor_rows", "memory_busy_share"]
+__all__ = ["GOVERNORS", "GovernorResult", "governor", "governor_batch", "governor_rows", "memory_busy_share"]
 
 GovernorSpec = Union[str, Mapping[str, str]]
 
@@ -366,6 +366,29 @@ def governor(
         warnings.warn(f"governor {result.name}: no repeating state within {max_inferences} inferences; means over "
                       f"the second half (converged=False)", RuntimeWarning, stacklevel=2)
     return result
+
+
+def governor_batch(problem: Any, name: GovernorSpec, period_ms: Any, idle_power_w: Any = None, *,
+                   busy: Optional[Mapping[str, Any]] = None, switch_time_ms: Any = None, switch_energy_j: Any = None,
+                   threads: int = 0, **tunables: Any) -> pd.DataFrame:
+    """Steady states (one decision per inference, sampling window = period) of one governor
+    setting for many periods at once, on ``threads`` threads (0: all cores; C++, GIL released,
+    Ctrl-C stops it): for sweeps, where the period is each scenario's deadline.
+
+    ``period_ms`` (n,) ms; ``idle_power_w`` (n,) W or None (the problem's). Returns a DataFrame
+    with energy_j, latency_ms, miss_rate, converged (one row per period)."""
+    setup = _Setup(problem, name, busy, switch_time_ms, switch_energy_j, tunables)
+    periods = np.array(period_ms, dtype=float).ravel()
+    idle = np.full(periods.shape, float(problem.scenario.get("idle_power_w", 0.0))) if idle_power_w is None \
+        else np.broadcast_to(np.array(idle_power_w, dtype=float), periods.shape).copy()
+    if periods.size and not (np.all(np.isfinite(periods)) and periods.min() > 0):
+        raise ValueError("period_ms must be finite and > 0")
+    if idle.size and not (np.all(np.isfinite(idle)) and idle.min() >= 0):
+        raise ValueError("idle_power_w must be finite and >= 0")
+    out = setup.sim.steady_batch(periods, idle, int(threads))
+    df = pd.DataFrame(out)
+    df["converged"] = df["converged"].astype(bool)
+    return df
 
 
 def governor_rows(problem: Any, governors: Sequence[GovernorSpec], optimum_energy_j: Optional[float] = None,
