@@ -335,3 +335,30 @@ def test_batch_equals_single_runs():
         assert batch["energy_j"][i] == pytest.approx(one.energy_j, rel=1e-12)
         assert batch["miss_rate"][i] == one.miss_rate
     assert batch["converged"].all()
+
+
+def test_schedule_rows_equal_governor_on_the_same_problem():
+    from dvfskit._governor import schedule_governor_rows
+
+    p, lat, pw, f, m = _tx2(deadline_ms=350.0, idle=1.0)
+    tables = dvfskit.block_tables(lat[None], (lat * pw / 1000)[None], f, m)
+    plan = tables.schedule(350.0, switch_time_ms={"compute": 5.0, "memory": 8.0}, idle_power_w=1.0)
+    rows = schedule_governor_rows(tables.latency_ms, tables.energy_j, tables.configs, 350.0, 1.0, (0.0, 5.0, 8.0),
+                                  (0.0, 0.0, 0.0), ["default", "performance"], plan.energy_j,
+                                  busy={"mem_freq_mhz": 0.3})
+    for g in ("default", "performance"):
+        one = dvfskit.governor(p, g, busy={"mem_freq_mhz": 0.3},
+                               switch_time_ms={"compute_freq_mhz": 5.0, "mem_freq_mhz": 8.0})
+        assert rows.loc[g, "energy_j"] == pytest.approx(one.energy_j, rel=1e-12)
+        if rows.loc[g, "feasible"]:
+            assert rows.loc[g, "saving_j"] >= -1e-12  # the proven-optimal schedule is never above it
+    assert rows.loc["performance", "f_mhz"] == f.max() and rows.loc["performance", "m_mhz"] == m.max()
+    # a cost per change of configuration ("any") is paid once per change, whatever changed
+    from dvfskit._governor import governor_on_tables
+
+    r = governor_on_tables(p.config_latency_ms, p.config_power_w, p.configs, "default", period_ms=350.0,
+                           idle_power_w=1.0, busy={"mem_freq_mhz": 0.3}, switch_any=(5.0, 0.02))
+    changed = r.inferences[r.inferences["switches"] > 0]
+    assert len(changed) > 0
+    blocks = p.config_latency_ms.sum(axis=0)[changed["config"].to_numpy()]
+    assert changed["latency_ms"].to_numpy() == pytest.approx(blocks + 5.0)

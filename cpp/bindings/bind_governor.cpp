@@ -111,7 +111,8 @@ void bind_governor(py::module_& m) {
       "Periodic inference under per-knob governors on (L, K) tables (cpp/include/dvfskit/governor_sim.hpp).")
       .def(py::init([](const ConfigSet& configs, const Array& latency_ms, const Array& power_w,
                        const std::vector<std::optional<Array>>& busy, const std::vector<double>& switch_time_ms,
-                       const std::vector<double>& switch_energy_j, const std::vector<py::tuple>& governors) {
+                       const std::vector<double>& switch_energy_j, const std::vector<py::tuple>& governors,
+                       double switch_any_ms, double switch_any_j) {
              const std::size_t K = configs.size();
              if (latency_ms.ndim() != 2) throw std::invalid_argument("latency_ms: expected shape (L, K)");
              const auto L = static_cast<std::size_t>(latency_ms.shape(0));
@@ -119,10 +120,13 @@ void bind_governor(py::module_& m) {
                                {}, switch_time_ms, switch_energy_j, {}};
              for (const auto& b : busy) p.busy.push_back(b ? table(*b, L, K, "busy") : std::vector<double>{});
              for (const auto& g : governors) p.governors.push_back(spec_from(g));
+             p.switch_any_ms = switch_any_ms;
+             p.switch_any_j = switch_any_j;
              return std::make_shared<GovernorSimulator>(std::move(p));
            }),
            py::arg("configs"), py::arg("latency_ms"), py::arg("power_w"), py::arg("busy"), py::arg("switch_time_ms"),
-           py::arg("switch_energy_j"), py::arg("governors"))
+           py::arg("switch_energy_j"), py::arg("governors"), py::arg("switch_any_ms") = 0.0,
+           py::arg("switch_any_j") = 0.0)
       .def(
           "run",
           [](const GovernorSimulator& s, double period_ms, double sampling_ms, double idle_power_w, bool record,

@@ -152,6 +152,8 @@ class GovernorSimulator::Run {
     std::size_t next = sim_.snap(levels);
     if (budget) next = sim_.within_budget(levels, next);
     if (next == s_.k) return;
+    stall_ms += sim_.p_.switch_any_ms;
+    energy_j += sim_.p_.switch_any_j;
     for (std::size_t j = 0; j < d; ++j) {
       if (cs.level(next, j) == cs.level(s_.k, j)) continue;
       if (!sim_.p_.switch_time_ms.empty()) stall_ms += sim_.p_.switch_time_ms[j];
@@ -263,6 +265,9 @@ GovernorSimulator::GovernorSimulator(GovernorProblem problem) : p_(std::move(pro
     for (const double x : *v)
       if (!(std::isfinite(x) && x >= 0)) throw std::invalid_argument("switching costs must be finite and >= 0");
   }
+  if (!(std::isfinite(p_.switch_any_ms) && p_.switch_any_ms >= 0 && std::isfinite(p_.switch_any_j) &&
+        p_.switch_any_j >= 0))
+    throw std::invalid_argument("switching costs must be finite and >= 0");
   if (p_.governors.empty()) p_.governors.resize(d_);
   if (p_.governors.size() != d_) throw std::invalid_argument("governors must have one entry per knob");
   tables_.reserve(d_);

@@ -82,7 +82,7 @@ class GovernorSimulator:
     """
     Periodic inference under per-knob governors on (L, K) tables (cpp/include/dvfskit/governor_sim.hpp).
     """
-    def __init__(self, configs: ConfigSet, latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], power_w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], busy: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None], switch_time_ms: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], switch_energy_j: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], governors: collections.abc.Sequence[tuple]) -> None:
+    def __init__(self, configs: ConfigSet, latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], power_w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], busy: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None], switch_time_ms: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], switch_energy_j: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], governors: collections.abc.Sequence[tuple], switch_any_ms: typing.SupportsFloat | typing.SupportsIndex = 0.0, switch_any_j: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
         ...
     def run(self, period_ms: typing.SupportsFloat | typing.SupportsIndex, sampling_ms: typing.SupportsFloat | typing.SupportsIndex, idle_power_w: typing.SupportsFloat | typing.SupportsIndex, record: bool = False, max_inferences: typing.SupportsInt | typing.SupportsIndex = 100000, stepped: bool = False) -> dict:
         """

@@ -24,7 +24,8 @@ from . import _core
 from ._configs import ConfigSet, is_frequency_knob
 from ._data import scalar
 
-__all__ = ["GOVERNORS", "GovernorResult", "governor", "governor_batch", "governor_rows", "memory_busy_share"]
+__all__ = ["GOVERNORS", "GovernorResult", "governor", "governor_batch", "governor_on_tables", "governor_rows",
+           "memory_busy_share", "schedule_governor_rows"]
 
 GovernorSpec = Union[str, Mapping[str, str]]
 
@@ -241,23 +242,18 @@ def _per_knob(value: Any, configs: ConfigSet, name: str) -> List[float]:
 
 
 class _Setup:
-    """Validated inputs of one governor configuration on one problem, with its C++ simulator."""
+    """Validated inputs of one governor configuration on (L, K) tables, with its C++ simulator."""
 
-    def __init__(self, problem: Any, name: Any, busy: Optional[Mapping[str, Any]], switch_time_ms: Any,
-                 switch_energy_j: Any, tunables: Mapping[str, Any]) -> None:
-        from ._solve import _check_problem
-
-        _check_problem(problem)
-        self.configs, self.latency, self.power = _tables(problem)
+    def __init__(self, configs: ConfigSet, latency: np.ndarray, power: np.ndarray, name: Any,
+                 busy: Optional[Mapping[str, Any]], switch_time_ms: Any, switch_energy_j: Any,
+                 tunables: Mapping[str, Any], *, tables_kind: Optional[str] = "measured",
+                 switch_any: Tuple[float, float] = (0.0, 0.0)) -> None:
+        self.configs, self.latency, self.power = configs, latency, power
         self.chosen = _governor_names(self.configs, name)
         self.label = name if isinstance(name, str) else ",".join(f"{k}={g}" for k, g in self.chosen.items())
         self.tunables = _tunables(self.chosen, tunables)
-        self.assumptions: Dict[str, str] = {"tables": f"{problem.tables_kind} per-block latency and power"}
+        self.assumptions: Dict[str, str] = {"tables": f"{tables_kind} per-block latency and power"}
         busy_tables = _busy(self.configs, self.latency, self.chosen, busy, self.assumptions)
-        if switch_time_ms is None:
-            switch_time_ms = getattr(problem, "switch_time_ms", None)
-        if switch_energy_j is None:
-            switch_energy_j = getattr(problem, "switch_energy_j", None)
         st = _per_knob(switch_time_ms, self.configs, "switch_time_ms")
         se = _per_knob(switch_energy_j, self.configs, "switch_energy_j")
         specs = [(0, {}) if k not in self.chosen else _core_spec(k, self.chosen[k], self.tunables[k])
@@ -274,20 +270,48 @@ class _Setup:
             if gov in ("schedutil", "simple_ondemand") and not is_memory_knob(knob) and knob.startswith(("compute", "gpu")):
                 self.assumptions[f"governor {knob}"] = f"{gov} applied to the accelerator (a stand-in for its vendor governor)"
         try:
-            self.sim = _core.GovernorSimulator(self.configs._core, self.latency, self.power, busy_tables, st, se, specs)
+            self.sim = _core.GovernorSimulator(self.configs._core, self.latency, self.power, busy_tables, st, se, specs,
+                                               switch_any[0], switch_any[1])
         except ValueError as exc:
             raise ValueError(f"governor: {exc}") from None
 
+    @classmethod
+    def of(cls, problem: Any, name: Any, busy: Optional[Mapping[str, Any]], switch_time_ms: Any,
+           switch_energy_j: Any, tunables: Mapping[str, Any]) -> "_Setup":
+        """On a problem's tables (the configuration-set contract); switching costs default to the
+        problem's ``switch_time_ms`` / ``switch_energy_j`` when it has them."""
+        from ._solve import _check_problem
 
-def _period(problem: Any, period_ms: Optional[float], sampling_ms: Optional[float]) -> Tuple[float, float, float]:
-    scenario = problem.scenario
-    period = scalar(scenario["deadline_ms"] if period_ms is None else period_ms, "period_ms")
+        _check_problem(problem)
+        configs, lat, pw = _tables(problem)
+        if switch_time_ms is None:
+            switch_time_ms = getattr(problem, "switch_time_ms", None)
+        if switch_energy_j is None:
+            switch_energy_j = getattr(problem, "switch_energy_j", None)
+        return cls(configs, lat, pw, name, busy, switch_time_ms, switch_energy_j, tunables,
+                   tables_kind=problem.tables_kind)
+
+
+def _timing(period_ms: Any, sampling_ms: Optional[float], idle_power_w: Any) -> Tuple[float, float, float]:
+    period = scalar(period_ms, "period_ms")
     sampling = period if sampling_ms is None else scalar(sampling_ms, "sampling_ms")
     if sampling > period:
         raise ValueError(f"sampling_ms ({sampling:g}) must not exceed period_ms ({period:g})")
     if sampling < 1e-3:
         raise ValueError(f"sampling_ms must be >= 0.001 ms (the kernel counts whole microseconds), got {sampling:g}")
-    return period, sampling, float(scenario.get("idle_power_w", 0.0))
+    return period, sampling, scalar(idle_power_w, "idle_power_w", allow_zero=True)
+
+
+def _run(setup: _Setup, period: float, sampling: float, idle: float, max_inferences: Any) -> "GovernorResult":
+    if isinstance(max_inferences, bool) or not isinstance(max_inferences, (numbers.Integral, np.integer)) \
+            or int(max_inferences) < 2:
+        raise ValueError(f"max_inferences must be a whole number >= 2, got {max_inferences!r}")
+    raw = setup.sim.run(period, sampling, idle, True, int(max_inferences))
+    result = GovernorResult(setup, raw, period, sampling, idle)
+    if not result.converged:
+        warnings.warn(f"governor {result.name}: no repeating state within {max_inferences} inferences; means over "
+                      f"the second half (converged=False)", RuntimeWarning, stacklevel=3)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,17 +379,31 @@ def governor(
     -------
     GovernorResult
     """
-    setup = _Setup(problem, name, busy, switch_time_ms, switch_energy_j, tunables)
-    period, sampling, idle = _period(problem, period_ms, sampling_ms)
-    if isinstance(max_inferences, bool) or not isinstance(max_inferences, (numbers.Integral, np.integer)) \
-            or int(max_inferences) < 2:
-        raise ValueError(f"max_inferences must be a whole number >= 2, got {max_inferences!r}")
-    raw = setup.sim.run(period, sampling, idle, True, int(max_inferences))
-    result = GovernorResult(setup, raw, period, sampling, idle)
-    if not result.converged:
-        warnings.warn(f"governor {result.name}: no repeating state within {max_inferences} inferences; means over "
-                      f"the second half (converged=False)", RuntimeWarning, stacklevel=2)
-    return result
+    setup = _Setup.of(problem, name, busy, switch_time_ms, switch_energy_j, tunables)
+    scenario = problem.scenario
+    period, sampling, idle = _timing(scenario["deadline_ms"] if period_ms is None else period_ms, sampling_ms,
+                                     scenario.get("idle_power_w", 0.0))
+    return _run(setup, period, sampling, idle, max_inferences)
+
+
+def governor_on_tables(latency_ms: Any, power_w: Any, configs: ConfigSet, name: GovernorSpec, *, period_ms: float,
+                       sampling_ms: Optional[float] = None, idle_power_w: float = 0.0,
+                       busy: Optional[Mapping[str, Any]] = None, switch_time_ms: Any = None,
+                       switch_energy_j: Any = None, switch_any: Tuple[float, float] = (0.0, 0.0),
+                       max_inferences: int = 100_000, **tunables: Any) -> "GovernorResult":
+    """:func:`governor` on plain (L, K) latency (ms) and power (W) tables over ``configs`` (a
+    :class:`dvfskit.ConfigSet`), for callers without a Problem (``schedule_baselines``).
+    ``switch_any`` = (ms, J) paid once per change of configuration on top of the knobs' costs."""
+    if not isinstance(configs, ConfigSet):
+        raise TypeError(f"configs must be a dvfskit.ConfigSet, not {type(configs).__name__}")
+    lat, pw = (np.array(a, dtype=float) for a in (latency_ms, power_w))
+    for a, what in ((lat, "latency_ms"), (pw, "power_w")):
+        if a.ndim != 2 or a.shape[1] != len(configs):
+            raise ValueError(f"{what} must have shape (L, K = {len(configs)}), got {a.shape}")
+    any_ms, any_j = (scalar(v, n, allow_zero=True) for v, n in zip(switch_any, ("switch_any[0] (ms)", "switch_any[1] (J)")))
+    setup = _Setup(configs, lat, pw, name, busy, switch_time_ms, switch_energy_j, tunables, switch_any=(any_ms, any_j))
+    period, sampling, idle = _timing(period_ms, sampling_ms, idle_power_w)
+    return _run(setup, period, sampling, idle, max_inferences)
 
 
 def governor_batch(problem: Any, name: GovernorSpec, period_ms: Any, idle_power_w: Any = None, *,
@@ -377,7 +415,7 @@ def governor_batch(problem: Any, name: GovernorSpec, period_ms: Any, idle_power_
 
     ``period_ms`` (n,) ms; ``idle_power_w`` (n,) W or None (the problem's). Returns a DataFrame
     with energy_j, latency_ms, miss_rate, converged (one row per period)."""
-    setup = _Setup(problem, name, busy, switch_time_ms, switch_energy_j, tunables)
+    setup = _Setup.of(problem, name, busy, switch_time_ms, switch_energy_j, tunables)
     periods = np.array(period_ms, dtype=float).ravel()
     idle = np.full(periods.shape, float(problem.scenario.get("idle_power_w", 0.0))) if idle_power_w is None \
         else np.broadcast_to(np.array(idle_power_w, dtype=float), periods.shape).copy()
@@ -420,6 +458,53 @@ def governor_rows(problem: Any, governors: Sequence[GovernorSpec], optimum_energ
                            f"inference(s) ({GOVERNORS[next(iter(r.governors.values()))][2]})",
         })
     return pd.DataFrame(rows).set_index("plan")
+
+
+def schedule_governor_rows(block_latency_ms: Any, block_energy_j: Any, labels: Optional[pd.DataFrame],
+                           deadline_ms: float, idle_power_w: float, switch_time: Sequence[float],
+                           switch_energy: Sequence[float], governors: Sequence[GovernorSpec],
+                           schedule_energy_j: Optional[float] = None, **kwargs: Any) -> pd.DataFrame:
+    """Governor rows in :func:`dvfskit.schedule_baselines`' format (index ``baseline``: config,
+    f_mhz, m_mhz (the cycle's configuration when it has one, else -1 / NaN), latency_ms, energy_j
+    (idle until the period's end included, as the schedule's), feasible (no miss), saving_j,
+    saving_pct, miss_rate) for (N, K) latency (ms) / energy (J) tables labelled by ``labels``
+    (``f_mhz``, ``m_mhz``), period = ``deadline_ms``, structured switching costs (any, compute,
+    memory). ``kwargs`` go to :func:`governor_on_tables` (busy, tunables, sampling_ms)."""
+    if labels is None:
+        raise ValueError("governor baselines need configuration labels (configs= with f_mhz and m_mhz)")
+    lat = np.array(block_latency_ms, dtype=float)
+    energy = np.array(block_energy_j, dtype=float)
+    if np.any((lat == 0) & (energy > 0)):
+        raise ValueError("governor baselines need latency > 0 wherever a block has energy (power = energy / latency)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = np.where(lat > 0, energy / lat * 1000.0, 0.0)
+    table = {"compute_freq_mhz": labels["f_mhz"].to_numpy(float)}
+    has_memory = bool(np.isfinite(labels["m_mhz"].to_numpy(float)).all())
+    if has_memory:
+        table["mem_freq_mhz"] = labels["m_mhz"].to_numpy(float)
+    configs = ConfigSet(table, source="configs")
+    any_t, comp_t, mem_t = (float(v) for v in switch_time)
+    any_e, comp_e, mem_e = (float(v) for v in switch_energy)
+    st = {"compute_freq_mhz": comp_t, **({"mem_freq_mhz": mem_t} if has_memory else {})}
+    se = {"compute_freq_mhz": comp_e, **({"mem_freq_mhz": mem_e} if has_memory else {})}
+    rows = []
+    for g in governors:
+        r = governor_on_tables(lat, power, configs, g, period_ms=deadline_ms, idle_power_w=idle_power_w,
+                               switch_time_ms=st, switch_energy_j=se, switch_any=(any_t, any_e), **kwargs)
+        single = r.cycle_length == 1
+        k = int(r.inferences.loc[r.warmup, "config"]) if single else -1
+        feasible = r.miss_rate == 0
+        ok = feasible and schedule_energy_j is not None and math.isfinite(schedule_energy_j)
+        saving = r.energy_j - schedule_energy_j if ok and schedule_energy_j is not None else math.nan
+        if ok and abs(saving) <= 1e-12 * max(abs(r.energy_j), 1.0):
+            saving = 0.0
+        rows.append({"baseline": r.name, "config": k,
+                     "f_mhz": float(labels["f_mhz"].iat[k]) if single else math.nan,
+                     "m_mhz": float(labels["m_mhz"].iat[k]) if single else math.nan,
+                     "latency_ms": r.latency_ms, "energy_j": r.energy_j, "feasible": feasible, "saving_j": saving,
+                     "saving_pct": 100.0 * saving / r.energy_j if ok and r.energy_j != 0 else math.nan,
+                     "miss_rate": r.miss_rate})
+    return pd.DataFrame(rows).set_index("baseline")
 
 
 def _json(v: Any) -> Any:

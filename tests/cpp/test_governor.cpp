@@ -222,6 +222,18 @@ TEST_CASE("switching costs: the stall delays the inference, its energy is paid o
   CHECK(r.energy_j == Approx(30 * 2 / 1000.0 + 0.5 * 70 / 1000.0));
 }
 
+TEST_CASE("a cost per change of configuration on top of the knobs' costs", "[governor]") {
+  GovernorProblem p = one_knob("cpu_freq_mhz", {500, 1000, 2000}, {60, 30, 15}, {1, 2, 4},
+                               spec_of(GovernorKind::kOndemand));
+  p.switch_any_ms = 5.0;
+  p.switch_any_j = 0.01;
+  GovernorSimulator sim(p);
+  const GovernorOutcome r = sim.run(100, 100, 0.5, true);
+  // as with a 5 ms / 0.01 J knob cost: one knob
+  CHECK(r.inferences[1].latency_ms == Approx(65));
+  CHECK(r.inferences[1].energy_j == Approx(0.06 + 0.01 + 0.5 * 40 / 1000.0));
+}
+
 TEST_CASE("sparse sets snap to the nearest measured configuration", "[governor]") {
   // Knobs cpu (500, 1000) x mem (400, 800), (1000, 400) not measured.
   GovernorProblem p{ConfigSet({"cpu_freq_mhz", "mem_freq_mhz"}, {500, 400, 500, 800, 1000, 800}), 1, {1, 1, 1},

@@ -6,7 +6,8 @@
 // backlog), and misses its deadline when d_n > P (1 + 1e-9). Block i at configuration k takes
 // latency[i, k] ms at power[i, k] W; the device draws idle_power_w at every other time of the
 // cycle (switching stalls included) and each change of configuration costs, on top, the sum over
-// the changed knobs of switch_time_ms (a stall: nothing runs) and switch_energy_j.
+// the changed knobs of switch_time_ms (a stall: nothing runs) and switch_energy_j, plus
+// switch_any_ms / switch_any_j once.
 //
 // Sampling. Every governed knob samples at s_n + m S (m = 1, 2, ... while s_n + m S < s_n + P,
 // aligned with the inference's release) and at s_{n+1}: the window of a sample is the time since
@@ -46,6 +47,8 @@ struct GovernorProblem {
   std::vector<double> switch_time_ms;      // d entries (or empty: 0), >= 0
   std::vector<double> switch_energy_j;     // d entries (or empty: 0), >= 0
   std::vector<GovernorSpec> governors;     // d entries (kNone: held at the maximum)
+  double switch_any_ms = 0.0;              // on top of the knobs' costs, per change of configuration
+  double switch_any_j = 0.0;
 };
 
 struct GovernorInference {
