@@ -646,17 +646,27 @@ def sweep(
 
 
 def schedule(sched: "Schedule", *, annotate: Optional[bool] = None, ax: Optional["Axes"] = None) -> "Axes":
-    """A per-block schedule as a timeline: one bar per block from its start to its end (ms),
-    as high as its compute frequency (MHz; 1 when configurations are unlabelled), coloured by
-    its (compute, memory) configuration; switching time is hatched grey, the slack before the
-    deadline shaded, the deadline a red dashed line. ``annotate`` writes block numbers
-    (default: up to 40 blocks)."""
+    """A per-block schedule as a timeline: one bar per block from its start to its end (ms), as
+    high as its compute frequency (else its first frequency knob; MHz; 1 when configurations are
+    unlabelled or have no frequency knob), coloured by its configuration, which the legend labels
+    with every knob (``f``/``m``: compute/memory frequency); switching time is hatched grey, the
+    slack before the deadline shaded, the deadline a red dashed line. ``annotate`` writes block
+    numbers (default: up to 40 blocks)."""
+    def knob_text(name: str, value: Any) -> str:  # "f = 1300 MHz", "cpu = 2035 MHz", "core_mask = 1111"
+        if name.endswith("_mhz"):
+            short = {"compute_freq_mhz": "f", "mem_freq_mhz": "m"}.get(name, name[: -len("_mhz")].replace("_freq", ""))
+            return f"{short} = {float(value):.5g} MHz"
+        return f"{name} = {value}"
+
     ax = _axes(ax)
     df = sched.to_dataframe()
-    labelled = bool(np.isfinite(df["f_mhz"]).all())
-    heights = df["f_mhz"].to_numpy(float) if labelled else np.ones(len(df))
+    knobs = list(sched.knobs)
+    frequencies = [k for k in knobs if k.endswith("_mhz")]
+    height_knob = "compute_freq_mhz" if "compute_freq_mhz" in frequencies else (frequencies[0] if frequencies else None)
+    heights = df[height_knob].to_numpy(float) if height_knob else np.ones(len(df))
     configs = list(dict.fromkeys(df["config"].tolist()))
-    order = sorted(configs, key=lambda k: (-df.loc[df["config"] == k, "f_mhz"].iloc[0] if labelled else k))
+    first = {k: df.index[df["config"] == k][0] for k in configs}
+    order = sorted(configs, key=lambda k: (-heights[first[k]], k))
     import matplotlib as mpl
 
     cmap = mpl.colormaps["tab10" if len(order) <= 10 else "tab20"]
@@ -673,11 +683,8 @@ def schedule(sched: "Schedule", *, annotate: Optional[bool] = None, ax: Optional
         for patch in sw.patches:
             patch.set_gid("switch")
     for k in order:
-        row = df[df["config"] == k].iloc[0]
-        if labelled:
-            text = f"f = {row['f_mhz']:.5g} MHz" + ("" if math.isnan(row["m_mhz"]) else f", m = {row['m_mhz']:.5g} MHz")
-        else:
-            text = f"config {k}"
+        row = df.loc[first[k]]
+        text = ", ".join(knob_text(name, row[name]) for name in knobs) if knobs else f"config {k}"
         ax.bar([0], [0], width=0, color=color_of[k], label=text)
     if annotate is None:
         annotate = len(df) <= 40
@@ -689,8 +696,8 @@ def schedule(sched: "Schedule", *, annotate: Optional[bool] = None, ax: Optional
         ax.axvspan(sched.latency_ms, sched.deadline_ms, color="green", alpha=0.08, label="slack")
     ax.axvline(sched.deadline_ms, color="red", ls="--", lw=1.2, label=f"deadline {sched.deadline_ms:.4g} ms")
     ax.set_xlabel("time (ms)")
-    ax.set_ylabel(label("compute_freq_mhz") if labelled else "block")
-    if not labelled:
+    ax.set_ylabel(label(height_knob) if height_knob else "block")
+    if not height_knob:
         ax.set_yticks([])
     status = "" if sched.feasible else " (INFEASIBLE)"
     ax.set_title(f"per-block schedule: {sched.energy_j:.4g} J, {sched.latency_ms:.4g} of {sched.deadline_ms:.4g} ms, "
