@@ -108,6 +108,18 @@ def main() -> None:
           f"-> {rate * t_ref_each:.0f}x")
     print(pd.Series({"converged": bool(batch["converged"].all()), "mean miss rate": float(batch["miss_rate"].mean())}))
 
+    # The same through dvfskit.sweep: the optimum alone, then with the default governors' baseline.
+    table = pd.DataFrame({"deadline_ms": periods})
+    _, t_opt = best(lambda: dvfskit.sweep(sweep_problem, table=table, baselines=False, threads=args.threads,
+                                          progress=False), 3)
+    swept, t_gov = best(lambda: dvfskit.sweep(sweep_problem, table=table, baselines=["default"], threads=args.threads,
+                                                progress=False), 3)
+    print(f"  dvfskit.sweep, optimum only            {args.scenarios / t_opt:12,.0f} scenarios/s")
+    print(f"  dvfskit.sweep, optimum + 'default'     {args.scenarios / t_gov:12,.0f} scenarios/s "
+          f"(governor part alone: {args.scenarios / max(t_gov - t_opt, 1e-9):,.0f} scenarios/s; memory busy share "
+          f"from the joint_mem_comp fit)")
+    assert np.isfinite(swept["default_energy_j"]).all()
+
 
 if __name__ == "__main__":
     main()

@@ -337,22 +337,28 @@ def test_batch_equals_single_runs():
     assert batch["converged"].all()
 
 
-def test_schedule_rows_equal_governor_on_the_same_problem():
-    from dvfskit._governor import schedule_governor_rows
-
+def test_schedule_baselines_governor_rows_equal_governor_on_the_same_problem():
     p, lat, pw, f, m = _tx2(deadline_ms=350.0, idle=1.0)
     tables = dvfskit.block_tables(lat[None], (lat * pw / 1000)[None], f, m)
-    plan = tables.schedule(350.0, switch_time_ms={"compute": 5.0, "memory": 8.0}, idle_power_w=1.0)
-    rows = schedule_governor_rows(tables.latency_ms, tables.energy_j, tables.configs, 350.0, 1.0, (0.0, 5.0, 8.0),
-                                  (0.0, 0.0, 0.0), ["default", "performance"], plan.energy_j,
-                                  busy={"mem_freq_mhz": 0.3})
+    switch = {"compute_freq_mhz": 5.0, "mem_freq_mhz": 8.0}
+    plan = tables.schedule(350.0, switch_time_ms=switch, idle_power_w=1.0)
+    rows = dvfskit.schedule_baselines(tables.latency_ms, tables.energy_j, 350.0, switch_time_ms=switch,
+                                      configs=tables.configs, idle_power_w=1.0, schedule_energy_j=plan.energy_j,
+                                      governors=["default", "performance"],
+                                      governor_options={"busy": {"mem_freq_mhz": 0.3}})
+    assert {"uniform", "race_to_idle", "max_frequency", "default", "performance"} <= set(rows.index)
     for g in ("default", "performance"):
-        one = dvfskit.governor(p, g, busy={"mem_freq_mhz": 0.3},
-                               switch_time_ms={"compute_freq_mhz": 5.0, "mem_freq_mhz": 8.0})
+        one = dvfskit.governor(p, g, busy={"mem_freq_mhz": 0.3}, switch_time_ms=switch)
         assert rows.loc[g, "energy_j"] == pytest.approx(one.energy_j, rel=1e-12)
+        assert rows.loc[g, "miss_rate"] == one.miss_rate
         if rows.loc[g, "feasible"]:
             assert rows.loc[g, "saving_j"] >= -1e-12  # the proven-optimal schedule is never above it
-    assert rows.loc["performance", "f_mhz"] == f.max() and rows.loc["performance", "m_mhz"] == m.max()
+    # performance is race-to-idle at the maximum frequencies: the same row
+    for c in ("config", "energy_j", "latency_ms"):
+        assert rows.loc["performance", c] == pytest.approx(rows.loc["max_frequency", c])
+    with pytest.raises(ValueError, match="matrix"):
+        dvfskit.schedule_baselines(tables.latency_ms, tables.energy_j, 350.0,
+                                   switch_time_ms=np.zeros((16, 16)), configs=tables.configs, governors=["default"])
     # a cost per change of configuration ("any") is paid once per change, whatever changed
     from dvfskit._governor import governor_on_tables
 
@@ -362,3 +368,27 @@ def test_schedule_rows_equal_governor_on_the_same_problem():
     assert len(changed) > 0
     blocks = p.config_latency_ms.sum(axis=0)[changed["config"].to_numpy()]
     assert changed["latency_ms"].to_numpy() == pytest.approx(blocks + 5.0)
+
+
+def test_baselines_and_sweep_carry_governor_rows():
+    p, *_ = _tx2(deadline_ms=300.0, idle=1.0)
+    rows = dvfskit.baselines(p, governors=["default", "performance"])
+    opt = rows.loc["optimal"]
+    perf = rows.loc["performance"]
+    assert perf["energy_j"] == pytest.approx(rows.loc["max_frequency", "energy_j"] + 1.0 * (300 - perf["latency_ms"]) / 1000)
+    periodic_opt = opt["energy_j"] + 1.0 * (300 - opt["latency_ms"]) / 1000
+    assert perf["saving_pct"] == pytest.approx(100 * (perf["energy_j"] - periodic_opt) / perf["energy_j"])
+    assert perf["split"] == p.num_blocks and perf["miss_rate"] == 0
+    assert rows.loc["default", "energy_j"] == pytest.approx(dvfskit.governor(p, "default").energy_j)
+    df = dvfskit.sweep(p, grid={"deadline_ms": [230.0, 300.0, 600.0], "idle_power_w": [0.0, 2.0]},
+                       baselines=["max_frequency", "default"])
+    for _, row in df.iterrows():
+        q = p.with_scenario(deadline_ms=row["deadline_ms"], idle_power_w=row["idle_power_w"])
+        one = dvfskit.governor(q, "default")
+        assert row["default_energy_j"] == pytest.approx(one.energy_j, rel=1e-12)
+        assert row["default_miss_rate"] == one.miss_rate
+        if one.miss_rate == 0 and row["feasible"]:
+            e_opt = row["energy_j"] + row["idle_power_w"] * (row["deadline_ms"] - row["latency_ms"]) / 1000
+            assert row["saving_vs_default_pct"] == pytest.approx(100 * (one.energy_j - e_opt) / one.energy_j)
+    with pytest.raises(ValueError, match="unknown baselines"):
+        dvfskit.sweep(p, grid={"deadline_ms": [300.0]}, baselines=["turbo"])

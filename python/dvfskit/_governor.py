@@ -25,7 +25,7 @@ from ._configs import ConfigSet, is_frequency_knob
 from ._data import scalar
 
 __all__ = ["GOVERNORS", "GovernorResult", "governor", "governor_batch", "governor_on_tables", "governor_rows",
-           "memory_busy_share", "schedule_governor_rows"]
+           "is_governor_name", "memory_busy_share", "schedule_governor_rows", "sweep_governor_columns"]
 
 GovernorSpec = Union[str, Mapping[str, str]]
 
@@ -447,61 +447,105 @@ def governor_rows(problem: Any, governors: Sequence[GovernorSpec], optimum_energ
             if optimum_latency_ms is not None:
                 e_opt += r.idle_power_w * max(r.period_ms - optimum_latency_ms, 0.0) / 1000.0
         feasible = r.miss_rate == 0
-        rows.append({
+        cycle = r.cycle_configs
+        row: Dict[str, Any] = {
             "plan": r.name,
             "energy_j": r.energy_j,
             "latency_ms": r.latency_ms,
-            "miss_rate": r.miss_rate,
             "feasible": feasible,
             "saving_pct": 100.0 * (r.energy_j - e_opt) / r.energy_j if feasible and r.energy_j > 0 else math.nan,
-            "description": f"{r.name} governor(s), steady state over a cycle of {r.cycle_length} "
-                           f"inference(s) ({GOVERNORS[next(iter(r.governors.values()))][2]})",
-        })
+            "split": problem.num_blocks,
+            **{k: (float(cycle[0][k]) if len(cycle) == 1 else math.nan)
+               for k in ("compute_freq_mhz", "mem_freq_mhz") if k in r.configs.knobs},
+            "tx_power_w": 0.0,
+            "miss_rate": r.miss_rate,
+            "description": f"{r.name} governor(s), all local, periodic steady state over a cycle of "
+                           f"{r.cycle_length} inference(s) incl. idle power to the period's end "
+                           f"({GOVERNORS[next(iter(r.governors.values()))][2]})",
+        }
+        rows.append(row)
     return pd.DataFrame(rows).set_index("plan")
 
 
-def schedule_governor_rows(block_latency_ms: Any, block_energy_j: Any, labels: Optional[pd.DataFrame],
-                           deadline_ms: float, idle_power_w: float, switch_time: Sequence[float],
-                           switch_energy: Sequence[float], governors: Sequence[GovernorSpec],
+def is_governor_name(name: Any) -> bool:
+    """Whether ``name`` names a governor setting (for baselines lists): a governor, ``"default"``
+    or a dict knob -> governor name."""
+    if isinstance(name, Mapping):
+        return all(isinstance(v, str) and v in GOVERNORS for v in name.values())
+    return isinstance(name, str) and (name in GOVERNORS or name == "default")
+
+
+def _cached_setup(problem: Any, name: GovernorSpec, options: Mapping[str, Any]) -> _Setup:
+    """One simulator per (problem, governor setting) with default options, kept on the problem (not
+    pickled) so that every sweep chunk reuses it."""
+    if options:
+        return _Setup.of(problem, name, options.get("busy"), options.get("switch_time_ms"),
+                         options.get("switch_energy_j"),
+                         {k: v for k, v in options.items() if k not in ("busy", "switch_time_ms", "switch_energy_j")})
+    cache: Dict[Any, _Setup] = problem.__dict__.setdefault("_governor_setups", {})
+    key: Any = name if isinstance(name, str) else tuple(sorted(name.items()))
+    if key not in cache:
+        cache[key] = _Setup.of(problem, name, None, None, None, {})
+    return cache[key]
+
+
+def sweep_governor_columns(problem: Any, name: GovernorSpec, period_ms: np.ndarray, idle_power_w: np.ndarray,
+                           e_opt: np.ndarray, latency_opt: np.ndarray, threads: int,
+                           options: Optional[Mapping[str, Any]] = None) -> Dict[str, np.ndarray]:
+    """Sweep columns of one governor setting (period = each scenario's deadline): ``<g>_energy_j``,
+    ``<g>_latency_ms``, ``<g>_miss_rate``, ``<g>_feasible`` (no miss) and ``saving_vs_<g>_pct`` =
+    ``100 (E_g - E_opt - P_idle (P - latency_opt)) / E_g`` (the optimum idles to the period's end
+    too; NaN where either misses), ``g`` the setting's name."""
+    setup = _cached_setup(problem, name, options or {})
+    out = setup.sim.steady_batch(np.ascontiguousarray(period_ms, dtype=float),
+                                 np.ascontiguousarray(idle_power_w, dtype=float), int(threads))
+    g = setup.label
+    e = np.asarray(out["energy_j"])
+    miss = np.asarray(out["miss_rate"])
+    periodic_opt = e_opt + idle_power_w * np.maximum(period_ms - latency_opt, 0.0) / 1000.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        saving = np.where((miss == 0) & (e > 0), 100.0 * (e - periodic_opt) / e, np.nan)
+    return {f"{g}_energy_j": e, f"{g}_latency_ms": np.asarray(out["latency_ms"]), f"{g}_miss_rate": miss,
+            f"{g}_feasible": miss == 0, f"saving_vs_{g}_pct": saving}
+
+
+def schedule_governor_rows(block_latency_ms: Any, block_energy_j: Any, configs: Optional[ConfigSet],
+                           labels: pd.DataFrame, deadline_ms: float, idle_power_w: float,
+                           switch_time: Tuple[float, Mapping[str, float]],
+                           switch_energy: Tuple[float, Mapping[str, float]], governors: Sequence[GovernorSpec],
                            schedule_energy_j: Optional[float] = None, **kwargs: Any) -> pd.DataFrame:
-    """Governor rows in :func:`dvfskit.schedule_baselines`' format (index ``baseline``: config,
-    f_mhz, m_mhz (the cycle's configuration when it has one, else -1 / NaN), latency_ms, energy_j
-    (idle until the period's end included, as the schedule's), feasible (no miss), saving_j,
-    saving_pct, miss_rate) for (N, K) latency (ms) / energy (J) tables labelled by ``labels``
-    (``f_mhz``, ``m_mhz``), period = ``deadline_ms``, structured switching costs (any, compute,
-    memory). ``kwargs`` go to :func:`governor_on_tables` (busy, tunables, sampling_ms)."""
-    if labels is None:
-        raise ValueError("governor baselines need configuration labels (configs= with f_mhz and m_mhz)")
+    """Governor rows in :func:`dvfskit.schedule_baselines`' format for (N, K) latency (ms) /
+    energy (J) tables over ``configs``, period = ``deadline_ms``: index ``baseline`` (the governor
+    name); config and the ``labels`` columns of the cycle's configuration when the cycle has one
+    (else config -1 and NaN / None labels); latency_ms, energy_j (idle until the period's end
+    included, as the schedule's), feasible (no miss), saving_j, saving_pct, miss_rate. Switching
+    costs are the schedule's (cost per change, {knob: cost}); the governors start at their
+    maximum (an ``initial_config`` only changes their warm-up). ``kwargs`` go to
+    :func:`governor_on_tables` (busy, tunables, sampling_ms)."""
+    if configs is None:
+        raise ValueError("governor baselines need labelled configurations (configs=... with frequency knobs)")
     lat = np.array(block_latency_ms, dtype=float)
     energy = np.array(block_energy_j, dtype=float)
     if np.any((lat == 0) & (energy > 0)):
         raise ValueError("governor baselines need latency > 0 wherever a block has energy (power = energy / latency)")
     with np.errstate(divide="ignore", invalid="ignore"):
         power = np.where(lat > 0, energy / lat * 1000.0, 0.0)
-    table = {"compute_freq_mhz": labels["f_mhz"].to_numpy(float)}
-    has_memory = bool(np.isfinite(labels["m_mhz"].to_numpy(float)).all())
-    if has_memory:
-        table["mem_freq_mhz"] = labels["m_mhz"].to_numpy(float)
-    configs = ConfigSet(table, source="configs")
-    any_t, comp_t, mem_t = (float(v) for v in switch_time)
-    any_e, comp_e, mem_e = (float(v) for v in switch_energy)
-    st = {"compute_freq_mhz": comp_t, **({"mem_freq_mhz": mem_t} if has_memory else {})}
-    se = {"compute_freq_mhz": comp_e, **({"mem_freq_mhz": mem_e} if has_memory else {})}
     rows = []
     for g in governors:
         r = governor_on_tables(lat, power, configs, g, period_ms=deadline_ms, idle_power_w=idle_power_w,
-                               switch_time_ms=st, switch_energy_j=se, switch_any=(any_t, any_e), **kwargs)
+                               switch_time_ms=dict(switch_time[1]), switch_energy_j=dict(switch_energy[1]),
+                               switch_any=(switch_time[0], switch_energy[0]), **kwargs)
         single = r.cycle_length == 1
         k = int(r.inferences.loc[r.warmup, "config"]) if single else -1
         feasible = r.miss_rate == 0
         ok = feasible and schedule_energy_j is not None and math.isfinite(schedule_energy_j)
         saving = r.energy_j - schedule_energy_j if ok and schedule_energy_j is not None else math.nan
         if ok and abs(saving) <= 1e-12 * max(abs(r.energy_j), 1.0):
-            saving = 0.0
-        rows.append({"baseline": r.name, "config": k,
-                     "f_mhz": float(labels["f_mhz"].iat[k]) if single else math.nan,
-                     "m_mhz": float(labels["m_mhz"].iat[k]) if single else math.nan,
-                     "latency_ms": r.latency_ms, "energy_j": r.energy_j, "feasible": feasible, "saving_j": saving,
+            saving = 0.0  # the same energy up to rounding
+        label = {c: (v.item() if isinstance(v, np.generic) else v) for c, v in labels.iloc[k].items()} if single \
+            else {c: (math.nan if labels[c].dtype.kind == "f" else None) for c in labels.columns}
+        rows.append({"baseline": r.name, "config": k, **label, "latency_ms": r.latency_ms, "energy_j": r.energy_j,
+                     "feasible": feasible, "saving_j": saving,
                      "saving_pct": 100.0 * saving / r.energy_j if ok and r.energy_j != 0 else math.nan,
                      "miss_rate": r.miss_rate})
     return pd.DataFrame(rows).set_index("baseline")

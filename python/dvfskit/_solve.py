@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -575,7 +575,8 @@ _BASELINE_NOTES = {
 }
 
 
-def baselines(problem: Problem) -> pd.DataFrame:
+def baselines(problem: Problem, *, governors: Optional[Sequence[Any]] = None,
+              governor_options: Optional[Dict[str, Any]] = None) -> pd.DataFrame:
     """The energy optimum and the literature's baselines on the same problem, all evaluated on
     the measured tables. One row per plan (index ``plan``):
 
@@ -594,6 +595,12 @@ def baselines(problem: Problem) -> pd.DataFrame:
     relative to this plan, ``100 (E_plan - E_opt) / E_plan``; NaN when the optimum or this
     plan is infeasible: a plan that misses the deadline saves nothing comparable), split, compute_freq_mhz, mem_freq_mhz, tx_power_w, description. An infeasible
     restricted baseline shows its fastest plan.
+
+    ``governors``: also one row per governor setting (``"schedutil"``, ``"default"``, a dict knob
+    -> name, ...): the device's own governors, all local, one inference per period = the
+    deadline (:func:`dvfskit.governor`), their energy including idle power to the period's end and
+    the saving against the optimum's energy plus idle power to the period's end; a ``miss_rate``
+    column (0 for the other rows' plans: NaN). ``governor_options`` go to :func:`dvfskit.governor`.
     """
     _check_problem(problem)
     tp, sc = problem._tables, problem._scenario
@@ -636,4 +643,11 @@ def baselines(problem: Problem) -> pd.DataFrame:
                 "description": _BASELINE_NOTES[name],
             }
         )
-    return pd.DataFrame(rows).set_index("plan")
+    df = pd.DataFrame(rows).set_index("plan")
+    if governors:  # the governors' rows (dvfskit._governor)
+        from ._governor import governor_rows
+
+        opt = plans["optimal"]
+        df = pd.concat([df, governor_rows(problem, governors, opt.energy_j if opt.feasible else None,
+                                          optimum_latency_ms=opt.latency_ms, **dict(governor_options or {}))])
+    return df

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import _core
 from ._data import scalar
+from ._governor import GOVERNORS, is_governor_name, sweep_governor_columns
 from ._solve import _SCENARIO_FIELDS, Problem, _cpu_dvfs_latency, _parse_objective
 
 #: Baselines of :func:`dvfskit.baselines`, in its order (the optimum excluded).
@@ -74,7 +75,9 @@ class _Plan:
         self.key_labels = key_labels  # key name -> its distinct labels
         self.key_index = key_index    # (problems, keys): label index of each problem's keys
         self.defaults = np.array([[p.scenario[f] for f in _SCENARIO_FIELDS] for p in problems], dtype=np.float64)
-        self.kind, self.weight, self.baselines, self.threads = kind, weight, tuple(baselines), threads
+        self.kind, self.weight, self.threads = kind, weight, threads
+        self.baselines = tuple(b for b in baselines if not is_governor_name(b))  # the solver's
+        self.governors = tuple(b for b in baselines if is_governor_name(b))      # dvfskit._governor
 
     def solve(self, part: Union[_GridPart, _TablePart], threads: Optional[int] = None) -> pd.DataFrame:
         columns, codes = part.materialise()
@@ -285,6 +288,16 @@ def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads
         with np.errstate(divide="ignore", invalid="ignore"):
             ok = (e > 0) & out[f"{name}_feasible"]  # as dvfskit.baselines: no saving vs a plan missing the deadline
             out[f"saving_vs_{name}_pct"] = np.where(ok, 100.0 * (e - e_opt) / e, np.nan)
+    for gov in plan.governors:  # governor baselines, one steady state per scenario (dvfskit._governor)
+        deadline, idle = out["deadline_ms"], out["idle_power_w"]
+        gov_columns: Dict[str, np.ndarray] = {}
+        for code in present:
+            where = np.flatnonzero(codes == code)
+            part = sweep_governor_columns(plan.problems[int(code)], gov, deadline[where], idle[where], e_opt[where],
+                                          out["latency_ms"][where], threads)
+            for key, values in part.items():
+                gov_columns.setdefault(key, np.empty(n, dtype=values.dtype))[where] = values
+        out.update(gov_columns)
     return pd.DataFrame(out, copy=False)
 
 
@@ -415,7 +428,11 @@ def sweep(
     baselines: True for all of :data:`BASELINES` (as defined by :func:`dvfskit.baselines`),
         False for none, or a list of their names. Per baseline ``b``: ``b_energy_j``,
         ``b_latency_ms``, ``b_feasible`` and ``saving_vs_b_pct = 100 (E_b - E_opt) / E_b``
-        (NaN when the optimum or the baseline is infeasible).
+        (NaN when the optimum or the baseline is infeasible). The list may also name governor
+        settings (``"schedutil"``, ``"default"``, a dict knob -> name; :func:`dvfskit.governor`
+        with the period = each scenario's deadline, all local): ``g_energy_j``, ``g_latency_ms``,
+        ``g_miss_rate``, ``g_feasible`` and ``saving_vs_g_pct`` (against the optimum's energy plus
+        idle power to the period's end).
     backend: ``"threads"`` (C++ thread pool in this process) or ``"dask"`` (each chunk is a task
         on ``client``: a ``dask.distributed.Client``, a scheduler address string, or None for
         the current default client). Results are identical.
@@ -456,10 +473,11 @@ def sweep(
     elif baselines is False or baselines is None:
         names = ()
     else:
-        names = tuple([baselines] if isinstance(baselines, str) else baselines)
-        bad = [b for b in names if b not in BASELINES]
+        names = tuple([baselines] if isinstance(baselines, (str, Mapping)) else baselines)
+        bad = [b for b in names if b not in BASELINES and not is_governor_name(b)]
         if bad:
-            raise ValueError(f"unknown baselines {bad}; choose among {BASELINES}")
+            raise ValueError(f"unknown baselines {bad}; choose among {BASELINES} or governors "
+                             f"{sorted(GOVERNORS) + ['default']} (dvfskit.governor)")
     if chunk_size is not None and int(chunk_size) < 1:
         raise ValueError("chunk_size must be >= 1")
     if int(threads) < 0:
