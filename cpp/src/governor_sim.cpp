@@ -442,7 +442,7 @@ GovernorOutcome GovernorSimulator::simulate(double period_ms, double sampling_ms
       return ts < last ? ts : kInf;
     };
     const auto sample = [&] {
-      ++m;
+      if ((++m & 4095) == 0) check(cancel);  // many samples per inference: stay interruptible
       run.sample(stall, energy, r.switches);
     };
     // Switching stalls (nothing runs), split at sampling instants, which may switch again.
