@@ -168,7 +168,10 @@ def test_baselines():
     p = dvfskit.Problem.from_tables(**tables(), p_circuit_w=0.05, idle_power_w=0.02)
     df = dvfskit.baselines(p)
     assert isinstance(df, pd.DataFrame)
-    assert list(df.index) == ["optimal", "max_frequency", "compute_dvfs_only", "cpu_dvfs_model", "all_local", "full_offload", "fixed_max_power"]
+    assert list(df.index) == ["optimal", "max_frequency", "only_compute_freq_mhz", "only_mem_freq_mhz",
+                              "compute_dvfs_only", "cpu_dvfs_model", "all_local", "full_offload", "fixed_max_power"]
+    # the alias is the same plan as the knob's own baseline
+    assert df.loc["compute_dvfs_only", "energy_j"] == df.loc["only_compute_freq_mhz", "energy_j"]
     for col in ["energy_j", "latency_ms", "feasible", "saving_pct", "split", "compute_freq_mhz", "mem_freq_mhz", "tx_power_w", "description"]:
         assert col in df.columns
     opt = df.loc["optimal"]

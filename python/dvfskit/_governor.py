@@ -431,13 +431,15 @@ def governor_batch(problem: Any, name: GovernorSpec, period_ms: Any, idle_power_
 
 def governor_rows(problem: Any, governors: Sequence[GovernorSpec], optimum_energy_j: Optional[float] = None,
                   *, optimum_latency_ms: Optional[float] = None, **kwargs: Any) -> pd.DataFrame:
-    """Baseline rows for the governors (for ``baselines``, ``schedule_baselines``, sweeps): one
-    row per governor, index ``plan`` (its name; a dict is named ``knob=gov,...``), columns
-    energy_j (J per period), latency_ms, miss_rate, feasible (no miss), saving_pct and
-    description. ``saving_pct = 100 (E_gov - E_opt) / E_gov`` with ``E_opt = optimum_energy_j +
-    idle_power_w (period - optimum_latency_ms)`` (the optimum idles for the rest of the period
-    too; pass ``optimum_latency_ms=None`` when ``optimum_energy_j`` already includes it), NaN
-    when a governor misses deadlines or no optimum is given. ``kwargs`` go to :func:`governor`."""
+    """Baseline rows for the governors (for :func:`dvfskit.baselines`): one row per governor
+    setting, index ``plan`` (its name; a dict is named ``knob=gov,...``), columns energy_j (J per
+    period), latency_ms, feasible (no miss), saving_pct, split (L: all local), config and one column
+    per knob (the cycle's configuration when it has one, else -1 / NaN), offload_fraction and
+    tx_power_w (0), miss_rate, description. ``saving_pct = 100 (E_gov - E_opt) / E_gov`` with
+    ``E_opt = optimum_energy_j + idle_power_w (period - optimum_latency_ms)`` (the optimum idles
+    for the rest of the period too; pass ``optimum_latency_ms=None`` when ``optimum_energy_j``
+    already includes it), NaN when a governor misses deadlines or no optimum is given.
+    ``kwargs`` go to :func:`governor`."""
     rows = []
     for g in governors:
         r = governor(problem, g, **kwargs)
@@ -448,6 +450,8 @@ def governor_rows(problem: Any, governors: Sequence[GovernorSpec], optimum_energ
                 e_opt += r.idle_power_w * max(r.period_ms - optimum_latency_ms, 0.0) / 1000.0
         feasible = r.miss_rate == 0
         cycle = r.cycle_configs
+        single = len(cycle) == 1
+        k = int(r.inferences.loc[r.warmup, "config"]) if single else -1
         row: Dict[str, Any] = {
             "plan": r.name,
             "energy_j": r.energy_j,
@@ -455,8 +459,10 @@ def governor_rows(problem: Any, governors: Sequence[GovernorSpec], optimum_energ
             "feasible": feasible,
             "saving_pct": 100.0 * (r.energy_j - e_opt) / r.energy_j if feasible and r.energy_j > 0 else math.nan,
             "split": problem.num_blocks,
-            **{k: (float(cycle[0][k]) if len(cycle) == 1 else math.nan)
-               for k in ("compute_freq_mhz", "mem_freq_mhz") if k in r.configs.knobs},
+            "config": k,
+            **{knob: (cycle[0][knob] if single else (math.nan if is_frequency_knob(knob) else None))
+               for knob in r.configs.knobs},
+            "offload_fraction": 0.0,
             "tx_power_w": 0.0,
             "miss_rate": r.miss_rate,
             "description": f"{r.name} governor(s), all local, periodic steady state over a cycle of "

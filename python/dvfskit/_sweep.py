@@ -20,17 +20,22 @@ import pandas as pd
 
 from . import _core
 from ._data import scalar
-from ._governor import GOVERNORS, is_governor_name, sweep_governor_columns
-from ._solve import _SCENARIO_FIELDS, Problem, _cpu_dvfs_latency, _parse_objective
+from . import _baselines
+from ._governor import is_governor_name, sweep_governor_columns
+from ._problem import _SCENARIO_FIELDS, Problem
+from ._solve import _parse_objective
 
-#: Baselines of :func:`dvfskit.baselines`, in its order (the optimum excluded).
-BASELINES = ("max_frequency", "compute_dvfs_only", "cpu_dvfs_model", "all_local", "full_offload", "fixed_max_power")
+#: The baselines of a compute x memory problem (:meth:`Problem.from_tables`), in the order of
+#: :func:`dvfskit.baselines` (the optimum excluded); any problem's: ``baseline_names(problem)``.
+BASELINES = ("max_frequency", "only_compute_freq_mhz", "only_mem_freq_mhz", "compute_dvfs_only", "cpu_dvfs_model",
+             "all_local", "full_offload", "fixed_max_power")
+baseline_names = _baselines.baseline_names
 
 _RESULT_FLOATS = (
     "objective_value", "energy_j", "energy_compute_j", "energy_transmit_j", "energy_idle_j", "latency_ms",
     "latency_local_ms", "latency_transmit_ms", "latency_server_ms", "min_latency_ms",
 )
-_DECISIONS = ("compute_freq_mhz", "mem_freq_mhz", "tx_power_w", "offload_fraction")
+_DECISIONS = ("tx_power_w", "offload_fraction")
 _ALLOW_ZERO = ("p_circuit_w", "idle_power_w")
 
 ProblemSource = Union[Problem, Mapping[Any, Problem], Callable[..., Problem]]
@@ -70,18 +75,31 @@ class _Plan:
     problem key columns, the objective and baselines. Picklable (sent once to Dask workers)."""
 
     def __init__(self, problems: List[Problem], key_labels: Dict[str, np.ndarray], key_index: np.ndarray,
-                 kind: int, weight: float, baselines: Sequence[str], threads: int) -> None:
+                 kind: int, weight: float, baselines: Optional[Sequence[str]], threads: int) -> None:
         self.problems = problems
         self.key_labels = key_labels  # key name -> its distinct labels
         self.key_index = key_index    # (problems, keys): label index of each problem's keys
         self.defaults = np.array([[p.scenario[f] for f in _SCENARIO_FIELDS] for p in problems], dtype=np.float64)
         self.kind, self.weight, self.threads = kind, weight, threads
-        self.baselines = tuple(b for b in baselines if not is_governor_name(b))  # the solver's
-        self.governors = tuple(b for b in baselines if is_governor_name(b))      # dvfskit._governor
+        # governor settings (dvfskit._governor) apart from the solver's baselines
+        self.governors = tuple(b for b in (baselines or ()) if is_governor_name(b))
+        if baselines is not None:
+            baselines = tuple(b for b in baselines if not is_governor_name(b))
+        # baselines None: each problem's own; the output has the union of columns (NaN where a
+        # problem has no such baseline)
+        self.names = [(_baselines.baseline_names(p) if baselines is None else tuple(baselines)) for p in problems]
+        for p, names, key in zip(problems, self.names, key_index):
+            _baselines.check_names(p, names, "the problem" + (f" {_key_text(key_labels, key)}" if key_labels else ""))
+        self.baselines = tuple(dict.fromkeys(n for names in self.names for n in names))
+        self.knobs = tuple(dict.fromkeys(k for p in problems for k in p.configs.knobs))
 
     def solve(self, part: Union[_GridPart, _TablePart], threads: Optional[int] = None) -> pd.DataFrame:
         columns, codes = part.materialise()
         return _solve_rows(self, columns, codes, self.threads if threads is None else threads)
+
+
+def _key_text(labels: Dict[str, np.ndarray], key: np.ndarray) -> str:
+    return ", ".join(f"{name}={values[i]!r}" for (name, values), i in zip(labels.items(), key))
 
 
 def _check_values(name: str, values: Any) -> np.ndarray:
@@ -110,8 +128,8 @@ def _problems_for(source: ProblemSource, key_combos: List[Dict[str, Any]]) -> Li
         else:
             p = source
         if not isinstance(p, Problem) or p._tables is None:
-            raise TypeError(f"the problem for {combo} must be a dvfskit.Problem built with Problem.from_tables, "
-                            f"got {type(p).__name__}")
+            raise TypeError(f"the problem for {combo} must be a dvfskit.Problem with tables (from_tables, "
+                            f"from_config_tables, from_measurements, from_fits), got {type(p).__name__}")
         problems.append(p)
     return problems
 
@@ -216,27 +234,30 @@ def _from_table(source: ProblemSource, table: pd.DataFrame) -> Tuple[
 # One chunk: C++ batch per problem, output columns
 # ---------------------------------------------------------------------------------------------
 
-def _baseline_specs(problem: Problem, names: Sequence[str]) -> List[Tuple[int, int, int, bool, Any]]:
-    f_max = int(np.argmax(problem.compute_freqs_mhz))
-    m_max = int(np.argmax(problem.mem_freqs_mhz))
-    L = problem.num_blocks
-    specs: Dict[str, Tuple[int, int, int, bool, Any]] = {
-        "max_frequency": (-1, f_max, m_max, False, None),
-        "compute_dvfs_only": (-1, -1, m_max, False, None),
-        "all_local": (L, -1, -1, False, None),
-        "full_offload": (0, -1, -1, False, None),
-        "fixed_max_power": (-1, -1, -1, True, None),
-    }
-    if "cpu_dvfs_model" in names:
-        planner = problem.__dict__.get("_cpu_dvfs_tables")
-        if planner is None:
-            planner = _core.TableProblem(
-                _cpu_dvfs_latency(problem), problem.block_power_w, problem.compute_freqs_mhz, problem.mem_freqs_mhz,
-                problem.out_bits, problem.server_latency_ms,
-            )
-            problem.__dict__["_cpu_dvfs_tables"] = planner  # same tables for every scenario of this problem
-        specs["cpu_dvfs_model"] = (-1, -1, m_max, False, planner)
-    return [specs[n] for n in names]
+def _baseline_specs(problem: Problem, names: Sequence[str]) -> Tuple[List[Any], Dict[str, int]]:
+    """The distinct C++ baselines of ``names`` (an alias solved once) and each name's index."""
+    bases = list(dict.fromkeys(_baselines._ALIASES.get(n, n) for n in names))
+    index = {n: bases.index(_baselines._ALIASES.get(n, n)) for n in names}
+    return _baselines.specs(problem, bases), index
+
+
+def _knob_column(plan: _Plan, knob: str, results: List[Tuple[Optional[np.ndarray], int, Dict[str, Any]]],
+                 n: int) -> Any:
+    """The values of ``knob`` of each row's chosen configuration (NaN / missing where nothing runs
+    locally or the row's problem has no such knob): float64, or a Categorical of labels."""
+    numeric = all(p.configs.is_numeric(knob) for p in plan.problems if knob in p.configs.knobs)
+    out = np.full(n, np.nan) if numeric else np.full(n, None, dtype=object)
+    for rows, code, raw in results:
+        configs = plan.problems[code].configs
+        if knob not in configs.knobs:
+            continue
+        k = np.asarray(raw["config"])
+        values = np.asarray(np.where(k >= 0, configs.column(knob)[np.maximum(k, 0)], np.nan if numeric else None))
+        if rows is None:
+            out = values.astype(out.dtype, copy=False)
+        else:
+            out[rows] = values
+    return out if numeric else pd.Categorical(out)
 
 
 def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads: int) -> pd.DataFrame:
@@ -251,40 +272,56 @@ def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads
         out[name] = pd.Categorical.from_codes(idx, categories=pd.Index(labels)) if name == "problem" else labels[idx]
     for j, name in enumerate(_SCENARIO_FIELDS):
         out[name] = scen[:, j]
-    results: List[Tuple[Optional[np.ndarray], Dict[str, Any]]] = []
+    results: List[Tuple[Optional[np.ndarray], int, Dict[str, Any]]] = []
+    baseline_index: List[Dict[str, int]] = []
     for code in present:
         rows = np.flatnonzero(codes == code) if present.size > 1 else None
         problem = plan.problems[int(code)]
         assert problem._tables is not None  # checked when the plan was made
+        specs, index = _baseline_specs(problem, plan.names[int(code)])
         raw = _core.solve_batch(problem._tables, scen if rows is None else scen[rows], plan.kind, plan.weight,
-                                _baseline_specs(problem, plan.baselines), threads)
-        results.append((rows, raw))
+                                specs, threads)
+        results.append((rows, int(code), raw))
+        baseline_index.append(index)
 
-    def gather(key: str, dtype: Any, baseline: Optional[int] = None) -> np.ndarray:
-        """Column ``key`` of the optimum (or of baseline number ``baseline``) over all rows."""
-        def get(raw: Dict[str, Any]) -> np.ndarray:
-            values = np.asarray((raw if baseline is None else raw["baselines"][baseline])[key])
+    def gather(key: str, dtype: Any, baseline: Optional[str] = None) -> np.ndarray:
+        """Column ``key`` of the optimum (or of baseline ``baseline``) over all rows; NaN / False
+        for rows whose problem has no such baseline."""
+        def get(i: int) -> Optional[np.ndarray]:
+            raw = results[i][2]
+            if baseline is not None:
+                if baseline not in baseline_index[i]:
+                    return None
+                raw = raw["baselines"][baseline_index[i][baseline]]
+            values = np.asarray(raw[key])
             return values.view(np.bool_) if dtype is np.bool_ else values
 
         if len(results) == 1 and results[0][0] is None:
-            return get(results[0][1]).astype(dtype, copy=False)
-        col = np.empty(n, dtype=dtype)
-        for rows, raw in results:
-            col[rows] = get(raw)
+            values = get(0)
+            if values is not None:
+                return values.astype(dtype, copy=False)
+        col = np.full(n, False if dtype is np.bool_ else (np.nan if dtype is np.float64 else -1), dtype=dtype)
+        for i, (rows, _, _) in enumerate(results):
+            values = get(i)
+            if values is not None:
+                col[slice(None) if rows is None else rows] = values
         return col
 
     out["feasible"] = gather("feasible", np.bool_)
     for name in _RESULT_FLOATS:
         out[name] = gather(name, np.float64)
     out["split"] = gather("split", np.int32)
+    out["config"] = gather("config", np.int32)
+    for knob in plan.knobs:
+        out[knob] = _knob_column(plan, knob, results, n)
     for name in _DECISIONS:
         out[name] = gather(name, np.float64)
     e_opt = np.where(out["feasible"], out["energy_j"], np.nan)
-    for b, name in enumerate(plan.baselines):
-        e = gather("energy_j", np.float64, b)
+    for name in plan.baselines:
+        e = gather("energy_j", np.float64, name)
         out[f"{name}_energy_j"] = e
-        out[f"{name}_latency_ms"] = gather("latency_ms", np.float64, b)
-        out[f"{name}_feasible"] = gather("feasible", np.bool_, b)
+        out[f"{name}_latency_ms"] = gather("latency_ms", np.float64, name)
+        out[f"{name}_feasible"] = gather("feasible", np.bool_, name)
         with np.errstate(divide="ignore", invalid="ignore"):
             ok = (e > 0) & out[f"{name}_feasible"]  # as dvfskit.baselines: no saving vs a plan missing the deadline
             out[f"saving_vs_{name}_pct"] = np.where(ok, 100.0 * (e - e_opt) / e, np.nan)
@@ -425,8 +462,11 @@ def sweep(
     table: a DataFrame with such columns, one scenario per row (instead of ``grid``).
     objective, weight: as in :func:`dvfskit.solve` (``"energy"``, ``"latency"``,
         ``("weighted", w)``, ``"edp"``); baselines are solved with the same objective.
-    baselines: True for all of :data:`BASELINES` (as defined by :func:`dvfskit.baselines`),
-        False for none, or a list of their names. Per baseline ``b``: ``b_energy_j``,
+    baselines: True for every baseline of each problem (as defined by :func:`dvfskit.baselines`:
+        ``max_frequency``, one ``only_<knob>`` per frequency knob, ``compute_dvfs_only``,
+        ``cpu_dvfs_model``, ``all_local``, ``full_offload``, ``fixed_max_power``; with several
+        problems the columns of all, NaN where a problem has no such baseline), False for none,
+        or a list of names every problem has. Per baseline ``b``: ``b_energy_j``,
         ``b_latency_ms``, ``b_feasible`` and ``saving_vs_b_pct = 100 (E_b - E_opt) / E_b``
         (NaN when the optimum or the baseline is infeasible). The list may also name governor
         settings (``"schedutil"``, ``"default"``, a dict knob -> name; :func:`dvfskit.governor`
@@ -452,9 +492,11 @@ def sweep(
     fields, ``feasible``, ``objective_value``, ``energy_j`` with ``energy_compute_j``,
     ``energy_transmit_j``, ``energy_idle_j``, ``latency_ms`` with ``latency_local_ms``,
     ``latency_transmit_ms``, ``latency_server_ms``, ``min_latency_ms``, the decisions ``split``,
-    ``compute_freq_mhz``, ``mem_freq_mhz`` (NaN when split == 0), ``tx_power_w``,
+    ``config`` (the configuration's index k, -1 when nothing runs locally), one column per knob
+    of the problems' configurations (e.g. ``compute_freq_mhz``, ``mem_freq_mhz`` in MHz, a core
+    mask as a categorical; NaN / missing when nothing runs locally), ``tx_power_w``,
     ``offload_fraction``, then the baseline columns. ``df.attrs`` holds ``objective``,
-    ``weight``, ``complete`` and ``rows_total``.
+    ``weight``, ``complete``, ``rows_total`` and ``tables_kind`` (measured, predicted or mixed).
     With ``out``: the output path (``pathlib.Path``); nothing is kept in memory.
 
     Interruption (Ctrl-C, i.e. KeyboardInterrupt between chunks, including from a ``progress``
@@ -468,22 +510,20 @@ def sweep(
     if backend not in ("threads", "dask"):
         raise ValueError(f"backend must be 'threads' or 'dask', got {backend!r}")
     kind, w = (0, 0.0) if objective == "energy" and weight is None else _parse_objective(objective, weight)
+    names: Optional[Tuple[str, ...]]
     if baselines is True:
-        names: Tuple[str, ...] = BASELINES
+        names = None  # each problem's own (checked per problem when the plan is made)
     elif baselines is False or baselines is None:
         names = ()
     else:
         names = tuple([baselines] if isinstance(baselines, (str, Mapping)) else baselines)
-        bad = [b for b in names if b not in BASELINES and not is_governor_name(b)]
-        if bad:
-            raise ValueError(f"unknown baselines {bad}; choose among {BASELINES} or governors "
-                             f"{sorted(GOVERNORS) + ['default']} (dvfskit.governor)")
     if chunk_size is not None and int(chunk_size) < 1:
         raise ValueError("chunk_size must be >= 1")
     if int(threads) < 0:
         raise ValueError("threads must be >= 0 (0 = all cores)")
     if isinstance(problem_or_factory, Problem) and problem_or_factory._tables is None:
-        raise ValueError("sweep needs problems built with Problem.from_tables (exact table solver)")
+        raise ValueError("sweep needs problems with tables (exact table solver): from_tables, from_config_tables, "
+                         "from_measurements or from_fits")
 
     if grid is not None:
         problems, labels, key_index, dims, key_dims, n = _from_grid(problem_or_factory, grid)
@@ -502,7 +542,7 @@ def sweep(
     done, complete = 0, True
     try:
         if backend == "threads":
-            size = int(chunk_size) if chunk_size else (16384 if names else 65536)  # ~0.1-1 s per chunk
+            size = int(chunk_size) if chunk_size else (16384 if plan.baselines else 65536)  # ~0.1-1 s per chunk
             bounds = [(a, min(a + size, n)) for a in range(0, n, size)]
             run = _run_threads(plan, part, bounds)
         else:
@@ -519,8 +559,9 @@ def sweep(
         df = pd.concat(sink.frames, ignore_index=True) if len(sink.frames) > 1 else sink.frames[0]
     else:
         df = plan.solve(_TablePart({k: np.zeros(0) for k in _SCENARIO_FIELDS}, np.zeros(0, dtype=np.int64)))
+    kinds = {p.tables_kind for p in problems}
     df.attrs.update(objective=("energy", "latency", "weighted", "edp")[kind], weight=w, complete=complete,
-                    rows_total=n, rows_done=done)
+                    rows_total=n, rows_done=done, tables_kind=kinds.pop() if len(kinds) == 1 else "mixed")
     return df
 
 

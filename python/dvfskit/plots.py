@@ -41,6 +41,10 @@ _NAMES = {
     "compute_freq_mhz": "compute frequency (MHz)",
     "mem_freq_mhz": "memory frequency (MHz)",
     "cpu_freq_mhz": "CPU frequency (MHz)",
+    "dla_freq_mhz": "DLA frequency (MHz)",
+    "core_mask": "active CPU cores (mask)",
+    "config": "configuration (index)",
+    "offload_fraction": "offloaded share",
     "latency_ms": "latency (ms)",
     "power_w": "power (W)",
     "energy_j": "device energy (J)",
@@ -268,33 +272,96 @@ def residuals(
 
 
 # ---------------------------------------------------------------------------------------------
-# Heatmap over (compute, memory) frequency
+# Heatmap over two knobs (compute and memory frequency by default)
 
 _QUANTITIES = ("latency", "power", "energy")
 
 
-def _frequency_grid(obj: Any, split: Optional[int]) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
-    """(compute MHz (nF,), memory MHz (nM,), latency ms (nF, nM), energy J (nF, nM), what)."""
+class _Grid:
+    """A heatmap's cells: x and y levels (numbers or labels), latency (ms) and energy (J) of shape
+    (len(x), len(y)) with NaN where no configuration was measured, and labels."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, latency: np.ndarray, energy: np.ndarray, what: str,
+                 x_knob: str = "compute_freq_mhz", y_knob: Optional[str] = "mem_freq_mhz") -> None:
+        self.x, self.y, self.latency, self.energy, self.what = x, y, latency, energy, what
+        self.x_knob, self.y_knob = x_knob, y_knob
+
+
+def _default_axes(configs: Any) -> Tuple[str, Optional[str]]:
+    """The two frequency knobs with most levels (then other knobs), in knob order for ties."""
+    knobs = list(configs.knobs)
+    ranked = sorted(knobs, key=lambda k: (not k.endswith("_mhz"), -configs.levels(k).size, knobs.index(k)))
+    return ranked[0], (ranked[1] if len(ranked) > 1 else None)
+
+
+def _problem_grid(problem: "Problem", split: Optional[int], x: Optional[str], y: Optional[str],
+                  fixed: Optional[Dict[str, Any]], reference: Optional[Dict[str, Any]]) -> _Grid:
+    configs = problem.configs
+    if x is None and y is None:
+        x, y = _default_axes(configs)
+    elif x is None or (y is None and len(configs.knobs) > 1 and fixed is None):
+        raise ValueError("give both x= and y= (knobs), or neither for the two frequency knobs with most levels")
+    for knob in (x, y):
+        if knob is not None and knob not in configs.knobs:
+            raise ValueError(f"unknown knob {knob!r}; knobs are {list(configs.knobs)}")
+    if x == y:
+        raise ValueError("x and y must be different knobs")
+    others = [k for k in configs.knobs if k not in (x, y)]
+    values: Dict[str, Any] = {}
+    for k in others:  # given, else the reference configuration's (the optimum's), else the maximum
+        if fixed and k in fixed:
+            values[k] = fixed[k]
+        elif reference is not None:
+            values[k] = reference[k]
+        else:
+            values[k] = configs.levels(k)[-1]
+    unknown = [k for k in (fixed or {}) if k not in others]
+    if unknown:
+        raise ValueError(f"fixed= names {unknown}, which are not knobs other than x and y ({others})")
+    rows = configs.where(**values)
+    if rows.size == 0:
+        raise ValueError(f"no configuration has {values}")
+    L = problem.num_blocks
+    blocks = L if split is None or split <= 0 else int(split)
+    lat_all = problem.config_latency_ms[:blocks]
+    lat = lat_all.sum(axis=0)[rows]
+    energy = (lat_all * problem.config_power_w[:blocks]).sum(axis=0)[rows] / 1000.0
+    xs = configs.levels(x)
+    xi = np.searchsorted(xs, configs.column(x)[rows].astype(xs.dtype))
+    if y is None:
+        ys, yi = np.array([0.0]), np.zeros(rows.size, dtype=int)
+    else:
+        ys = configs.levels(y)
+        yi = np.searchsorted(ys, configs.column(y)[rows].astype(ys.dtype))
+    t = np.full((xs.size, ys.size), np.nan)
+    e = np.full((xs.size, ys.size), np.nan)
+    t[xi, yi], e[xi, yi] = lat, energy
+    what = f"local part: blocks 1..{blocks} of {L}"
+    if values:
+        what += "; " + ", ".join(f"{k} = {v:g}" if isinstance(v, (float, int, np.number)) else f"{k} = {v}"
+                                 for k, v in values.items())
+    if problem.tables_kind == "predicted":
+        what += " (predicted)"
+    return _Grid(xs, ys, t, e, what, x, y)
+
+
+def _frequency_grid(obj: Any, split: Optional[int], x: Optional[str] = None, y: Optional[str] = None,
+                    fixed: Optional[Dict[str, Any]] = None, reference: Optional[Dict[str, Any]] = None) -> _Grid:
     from ._schedule import BlockTables
     from ._solve import Problem
 
     if isinstance(obj, Problem):
         if obj._tables is None:
-            raise ValueError("heatmap needs a problem built with Problem.from_tables (discrete frequencies)")
-        L = obj.num_blocks
-        blocks = L if split is None or split <= 0 else int(split)
-        lat = obj.block_latency_ms[:blocks].sum(axis=0)
-        energy = (obj.block_latency_ms[:blocks] * obj.block_power_w[:blocks]).sum(axis=0) / 1000.0
-        what = f"local part: blocks 1..{blocks} of {L}"
-        return obj.compute_freqs_mhz, obj.mem_freqs_mhz, lat, energy, what
+            raise ValueError("heatmap needs a problem with tables (discrete configurations), not Problem.from_models")
+        return _problem_grid(obj, split, x, y, fixed, reference)
     if isinstance(obj, BlockTables):
         cfg = obj.configs
         frame = pd.DataFrame({"f": cfg["f_mhz"].to_numpy(), "m": cfg["m_mhz"].fillna(0.0).to_numpy(),
                               "t": obj.latency_ms.sum(axis=0), "e": obj.energy_j.sum(axis=0)})
         t = frame.pivot_table(index="f", columns="m", values="t")
         e = frame.pivot_table(index="f", columns="m", values="e")
-        return (t.index.to_numpy(float), t.columns.to_numpy(float), t.to_numpy(), e.to_numpy(),
-                f"all {obj.num_blocks} blocks")
+        return _Grid(t.index.to_numpy(float), t.columns.to_numpy(float), t.to_numpy(), e.to_numpy(),
+                     f"all {obj.num_blocks} blocks")
     if isinstance(obj, pd.DataFrame):
         need = {"compute_freq_mhz", "mem_freq_mhz", "latency_ms"}
         if not need <= set(obj.columns) or not ({"power_w", "energy_j"} & set(obj.columns)):
@@ -304,11 +371,11 @@ def _frequency_grid(obj: Any, split: Optional[int]) -> Tuple[np.ndarray, np.ndar
         t = df.pivot_table(index="compute_freq_mhz", columns="mem_freq_mhz", values="latency_ms", aggfunc="mean")
         e = df.pivot_table(index="compute_freq_mhz", columns="mem_freq_mhz", values="_e", aggfunc="mean")
         what = "measured" + (" (mean over the other columns)" if len(df) > t.size else "")
-        return t.index.to_numpy(float), t.columns.to_numpy(float), t.to_numpy(), e.to_numpy(), what
+        return _Grid(t.index.to_numpy(float), t.columns.to_numpy(float), t.to_numpy(), e.to_numpy(), what)
     if isinstance(obj, tuple) and len(obj) == 4:  # examples.tx2_tables(): latency, power, f, m
         lat, power, fq, mq = (np.asarray(v, dtype=float) for v in obj)
-        return fq, mq, lat, lat * power / 1000.0, "whole model"
-    raise TypeError("heatmap takes a Problem (from_tables), BlockTables, a measurement DataFrame or "
+        return _Grid(fq, mq, lat, lat * power / 1000.0, "whole model")
+    raise TypeError("heatmap takes a Problem with tables, BlockTables, a measurement DataFrame or "
                     "a (latency_ms, power_w, compute_freqs_mhz, mem_freqs_mhz) tuple")
 
 
@@ -321,43 +388,67 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
+def _positions(levels: np.ndarray) -> Tuple[np.ndarray, List[str]]:
+    """Axis coordinates of a knob's levels (the values, or 0..n-1 for labels) and tick labels."""
+    if levels.dtype.kind in "fiu":
+        v = levels.astype(float)
+        return v, [f"{x:.5g}" for x in v]
+    return np.arange(levels.size, dtype=float), [str(x) for x in levels]
+
+
 def heatmap(
     problem_or_tables: Any,
     *,
     quantity: str = "energy",
     solution: Optional["Solution"] = None,
+    x: Optional[str] = None,
+    y: Optional[str] = None,
+    fixed: Optional[Dict[str, Any]] = None,
     annotate: Optional[bool] = None,
     cmap: str = "viridis",
     ax: Optional["Axes"] = None,
 ) -> "Axes":
-    """Latency (ms), average power (W) or energy (J, or mJ when below 0.1 J) over the
-    (compute, memory) frequency grid, with the chosen operating point marked.
+    """Latency (ms), average power (W) or energy (J, or mJ when below 0.1 J) over two knobs, with
+    the chosen operating point marked; configurations that were not measured (sparse sets) are
+    blank.
 
     Parameters
     ----------
     problem_or_tables:
-        A :class:`~dvfskit.Problem` built with ``from_tables`` (the local part: the first
-        ``solution.split`` blocks when a solution is given, else all blocks), a
-        :class:`~dvfskit.BlockTables` (all blocks), a measurement DataFrame with
-        ``compute_freq_mhz``, ``mem_freq_mhz``, ``latency_ms`` and ``power_w`` or ``energy_j``
-        (mean over the other columns), or the ``(latency_ms, power_w, compute_freqs_mhz,
-        mem_freqs_mhz)`` tuple of :func:`dvfskit.examples.tx2_tables`.
+        A :class:`~dvfskit.Problem` with tables (the local part: the first ``solution.split``
+        blocks when a solution is given, else all blocks), a :class:`~dvfskit.BlockTables` (all
+        blocks), a measurement DataFrame with ``compute_freq_mhz``, ``mem_freq_mhz``,
+        ``latency_ms`` and ``power_w`` or ``energy_j`` (mean over the other columns), or the
+        ``(latency_ms, power_w, compute_freqs_mhz, mem_freqs_mhz)`` tuple of
+        :func:`dvfskit.examples.tx2_tables`.
     quantity:
         ``"latency"``, ``"power"`` (energy / latency) or ``"energy"``.
     solution:
-        A :class:`~dvfskit.Solution`; its ``(compute_freq_mhz, mem_freq_mhz)`` is marked with a
-        star (nothing is marked when it offloads everything: ``split == 0``).
+        A :class:`~dvfskit.Solution`; its configuration is marked with a star (nothing is marked
+        when it runs nothing locally).
+    x, y, fixed:
+        For a Problem: the knobs on the axes (default: the two frequency knobs with most levels)
+        and the values of the other knobs (default: the solution's, else the energy optimum's,
+        else their maxima).
     annotate:
         Write the value in each cell (default: when the grid has at most 64 cells).
     """
+    from ._solve import Problem, solve
+
     if quantity not in _QUANTITIES:
         raise ValueError(f"quantity must be one of {_QUANTITIES}, got {quantity!r}")
-    ax = _axes(ax)
     split = None if solution is None else int(solution.split)
-    fq, mq, lat, energy, what = _frequency_grid(problem_or_tables, split)
-    fi, mi = np.argsort(fq), np.argsort(mq)
-    fq, mq = fq[fi], mq[mi]
-    lat, energy = lat[np.ix_(fi, mi)], energy[np.ix_(fi, mi)]
+    reference = None
+    if isinstance(problem_or_tables, Problem) and problem_or_tables._tables is not None:
+        reference = (solution if solution is not None else solve(problem_or_tables)).config
+    grid = _frequency_grid(problem_or_tables, split, x, y, fixed, reference)
+    ax = _axes(ax)
+    xs, x_ticks = _positions(grid.x)
+    ys, y_ticks = _positions(grid.y)
+    fi, mi = np.argsort(xs), np.argsort(ys)
+    xs, ys = xs[fi], ys[mi]
+    x_ticks, y_ticks = [x_ticks[i] for i in fi], [y_ticks[i] for i in mi]
+    lat, energy = grid.latency[np.ix_(fi, mi)], grid.energy[np.ix_(fi, mi)]
     if quantity == "latency":
         z, unit = lat, "ms"
     elif quantity == "power":
@@ -366,37 +457,50 @@ def heatmap(
         z, unit = energy, "J"
         if np.nanmax(np.abs(z)) < 0.1:
             z, unit = z * 1000.0, "mJ"
-    mesh = ax.pcolormesh(_edges(fq), _edges(mq), z.T, cmap=cmap, shading="flat")
+    mesh = ax.pcolormesh(_edges(xs), _edges(ys), np.ma.masked_invalid(z.T), cmap=cmap, shading="flat")
     ax.figure.colorbar(mesh, ax=ax, label=f"{quantity} ({unit})")
     if annotate is None:
         annotate = z.size <= 64
     if annotate:
         lo, hi = np.nanmin(z), np.nanmax(z)
-        for a, f in enumerate(fq):
-            for b, m in enumerate(mq):
+        for a, fv in enumerate(xs):
+            for b, mv in enumerate(ys):
+                if not np.isfinite(z[a, b]):
+                    continue
                 light = (z[a, b] - lo) < 0.5 * (hi - lo)
-                ax.text(f, m, f"{z[a, b]:.3g}", ha="center", va="center", fontsize="x-small",
+                ax.text(fv, mv, f"{z[a, b]:.3g}", ha="center", va="center", fontsize="x-small",
                         color="white" if light else "black")
-    ax.set_xticks(fq)
-    ax.set_xticklabels([f"{v:.5g}" for v in fq], rotation=45 if fq.size > 6 else 0)
-    if mq.size > 1 or mq[0] != 0:
-        ax.set_yticks(mq)
-        ax.set_yticklabels([f"{v:.5g}" for v in mq])
-    ax.set_xlabel(label("compute_freq_mhz"))
-    ax.set_ylabel(label("mem_freq_mhz"))
-    title = f"{quantity} ({unit}), {what}"
+    ax.set_xticks(xs)
+    ax.set_xticklabels(x_ticks, rotation=45 if xs.size > 6 else 0)
+    if grid.y_knob is not None and (ys.size > 1 or ys[0] != 0):
+        ax.set_yticks(ys)
+        ax.set_yticklabels(y_ticks)
+    else:
+        ax.set_yticks([])
+    ax.set_xlabel(label(grid.x_knob))
+    ax.set_ylabel(label(grid.y_knob) if grid.y_knob is not None else "")
+    title = f"{quantity} ({unit}), {grid.what}"
+    config = solution.config if solution is not None else None
     if solution is not None:
-        f_sol, m_sol = float(solution.compute_freq_mhz), float(solution.mem_freq_mhz)
-        if solution.split > 0 and math.isfinite(f_sol) and math.isfinite(m_sol):
-            ax.plot([f_sol], [m_sol], marker="*", ms=18, color="white", markeredgecolor="red", mew=1.5,
+        if config is not None and grid.x_knob in config and (grid.y_knob is None or grid.y_knob in config):
+            px = _position_of(grid.x, config[grid.x_knob])
+            py = 0.0 if grid.y_knob is None else _position_of(grid.y, config[grid.y_knob])
+            text = ", ".join(f"{k} = {v:.5g}" if isinstance(v, float) else f"{k} = {v}" for k, v in config.items())
+            ax.plot([px], [py], marker="*", ms=18, color="white", markeredgecolor="red", mew=1.5,
                     ls="", gid="solution",
-                    label=f"chosen: f = {f_sol:.5g} MHz, m = {m_sol:.5g} MHz, split = {solution.split}"
+                    label=f"chosen: {text}, split = {solution.split}"
                     + ("" if solution.feasible else " (INFEASIBLE: fastest plan)"))
             _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.18))
         else:
             title += "\n(the solution offloads everything: no local operating point)"
     ax.set_title(title)
     return ax
+
+
+def _position_of(levels: np.ndarray, value: Any) -> float:
+    if levels.dtype.kind in "fiu":
+        return float(value)
+    return float(np.flatnonzero(levels.astype(str) == str(value))[0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,8 +533,9 @@ def pareto(
     - Pareto front: :func:`dvfskit.solve` (energy objective) for ``num_deadlines`` deadlines
       spread geometrically from the smallest reachable latency to the latency of the
       least-energy plan; the non-dominated (latency, energy) pairs are joined by a step line.
-    - ``plans``: every (split, compute frequency, memory frequency) plan of a table problem
-      transmitting at ``p_max_w``, coloured by split point (grey cloud).
+    - ``plans``: every (split, configuration) plan of a table problem transmitting at ``p_max_w``
+      (with partial offloading: every allowed offloaded share too), coloured by split point
+      (grey cloud).
     - ``baselines``: the plans of :func:`dvfskit.baselines` at the problem's deadline (filled
       marker: meets it; hollow: misses it), and the deadline as a vertical line.
     - ``zoom``: limit the axes to the front, the baselines and the deadline (plans far
@@ -455,20 +560,20 @@ def pareto(
     tables = getattr(problem, "_tables", None)
     if plans and tables is not None:
         sc = problem._scenario
-        nf, nm = problem.compute_freqs_mhz.size, problem.mem_freqs_mhz.size
+        K = len(problem.configs)
         L = problem.num_blocks
         cloud = []
-        for split in range(L + 1):
-            combos = [(0, 0)] if split == 0 else [(a, b) for a in range(nf) for b in range(nm)]
-            for a, b in combos:
-                r = _core.evaluate_table(tables, sc, split, a, b, sc.p_max_w)
+        for split, fraction in tables.options():
+            nothing_local = split == 0 and fraction == 1.0
+            for k in range(1 if nothing_local else K):
+                r = _core.evaluate_table(tables, sc, split, k, sc.p_max_w, fraction)
                 cloud.append((r.latency_ms, r.energy_j, split))
         cl = np.array(cloud, dtype=float)
         from matplotlib.colors import LinearSegmentedColormap
 
         greys = LinearSegmentedColormap.from_list("dvfskit_greys", ["#d9d9d9", "#252525"])
         sc_art = ax.scatter(cl[:, 0], cl[:, 1], c=cl[:, 2], cmap=greys, vmin=0, vmax=L, s=10, alpha=0.7,
-                            gid="plans", label="plans (split, f, m) at p_max")
+                            gid="plans", label="plans (split, configuration) at p_max")
         ax.figure.colorbar(sc_art, ax=ax, label="split point (blocks run locally)")
     if len(pts_a):
         front = pts_a[_front(pts_a[:, :2])]
@@ -491,7 +596,8 @@ def pareto(
         ax.set_ylim(0, 1.25 * max(ys))
     ax.set_xlabel("end-to-end latency (ms)")
     ax.set_ylabel(label("energy_j"))
-    ax.set_title("energy vs latency over split, frequencies and transmit power")
+    ax.set_title("energy vs latency over split, configuration and transmit power"
+                 + (" (predicted tables)" if problem.tables_kind == "predicted" else ""))
     _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     return ax
 
@@ -504,8 +610,9 @@ def solution(
     ax: Optional["Axes"] = None,
 ) -> "Axes":
     """One offloading decision. Without ``problem``: a timeline of its latency breakdown (local
-    compute, transmission, server, ms) labelled with the energy of each part (J). With a table
-    ``problem``: :func:`heatmap` of the local part with the chosen (f, m) marked."""
+    compute, transmission, server, ms) labelled with the energy of each part (J), the title
+    giving every knob of the chosen configuration. With a table ``problem``: :func:`heatmap` of
+    the local part with the chosen configuration marked."""
     if problem is not None:
         return heatmap(problem, quantity=quantity, solution=sol, ax=ax)
     ax = _axes(ax, figsize=(6.4, 2.8))
@@ -519,18 +626,17 @@ def solution(
         start += t
     ax.set_yticks([])
     ax.set_xlabel("time (ms)")
-    f = sol.compute_freq_mhz
-    where = (f"f = {f:.5g} MHz, m = {sol.mem_freq_mhz:.5g} MHz, " if math.isfinite(f) else "") + \
-        f"p = {sol.tx_power_w:.3g} W"
+    config = sol.config
+    where = (sol._config_text() + ", " if config is not None else "") + f"p = {sol.tx_power_w:.3g} W"
     rho = float(sol.offload_fraction)
-    if sol.split == 0 and not math.isfinite(sol.compute_freq_mhz):
+    if sol.split == 0 and config is None:
         plan = " (full offload)"
     elif rho == 0:
         plan = " (all local)"
     else:
         plan = f" (offload fraction {rho:.3g})" if rho < 1 else ""
     ax.set_title(f"split {sol.split}{plan}, {where}\n{sol.energy_j:.4g} J, {sol.latency_ms:.4g} ms"
-                 + ("" if sol.feasible else " (INFEASIBLE)"))
+                 + ("" if sol.feasible else " (INFEASIBLE)") + (" (predicted tables)" if sol.tables_kind == "predicted" else ""))
     _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
     return ax
 
