@@ -443,3 +443,29 @@ def test_ctrl_c_interrupts_a_long_simulation(tmp_path):
     assert proc.returncode == 3, (out, err)
     assert "interrupted in" in out, out
     assert waited < 10.0, waited
+
+
+def test_sparse_configuration_set_with_a_label_knob():
+    rng = np.random.default_rng(0)
+    rows = [(c, g, m, mask) for c in (800., 1600., 2000.) for g in (300., 900., 1300.) for m in (800., 1600.)
+            for mask in ("1100", "1111")]
+    keep = sorted(set([r for r in rows if rng.random() < 0.6] + [(2000., 1300., 1600., "1111")]))
+    cs = dvfskit.ConfigSet(pd.DataFrame(keep, columns=["cpu_freq_mhz", "compute_freq_mhz", "mem_freq_mhz", "core_mask"]))
+    t = cs.table
+    lat = (4 / (t["cpu_freq_mhz"] / 1000) + 60 / (t["compute_freq_mhz"] / 1000) + 20 / (t["mem_freq_mhz"] / 1000))
+    lat = (lat * np.where(t["core_mask"] == "1111", 1.0, 1.2)).to_numpy()
+    L = 3
+    p = dvfskit.Problem.from_config_tables(
+        cs, np.tile(lat / L, (L, 1)), np.tile(1 + t["compute_freq_mhz"].to_numpy() / 500, (L, 1)), np.zeros(L + 1),
+        np.r_[np.full(L, 1e12), 0.0], bandwidth_hz=1e6, gain=1e-11, noise_w_per_hz=4e-21, p_max_w=0.5,
+        deadline_ms=float(lat.min() * 1.6), idle_power_w=0.5)
+    r = dvfskit.governor(p, "default")
+    assert set(r.governors) == {"cpu_freq_mhz", "compute_freq_mhz", "mem_freq_mhz"}
+    assert all(c["core_mask"] == "1111" for c in r.cycle_configs)  # no governor: the last label
+    assert "compute_freq_mhz" in r.assumptions["busy mem_freq_mhz"]
+    # every configuration visited is a measured one, and the trace's knob columns are its labels
+    assert set(r.trace["config"]) <= set(range(len(cs)))
+    labels = cs.table.iloc[r.trace["config"].to_numpy()].reset_index(drop=True)
+    assert r.trace[list(cs.knobs)].reset_index(drop=True).equals(labels)
+    rows_df = dvfskit.baselines(p, governors=["default"])
+    assert rows_df.loc["default", "core_mask"] == "1111" and rows_df.loc["default", "miss_rate"] == r.miss_rate

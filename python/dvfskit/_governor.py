@@ -162,11 +162,13 @@ def memory_busy_share(configs: ConfigSet, latency_ms: np.ndarray, *, memory_knob
     """The memory domain's busy share per configuration, from the fitted joint model
     ``t = l m^-beta + u f^-gamma + c`` (``models.joint_mem_comp``) of the inference latency (the
     sum over blocks): ``share(k) = l m_k^-beta / t_model(k)`` in [0, 1], the same for every block.
-    Returns the (K,) shares and a note for the assumptions (fit quality included)."""
+    f is ``compute_knob`` (default: ``compute_freq_mhz`` when present, else the first non-memory
+    frequency knob); other knobs are not in the model (a RuntimeWarning when R^2 < 0.9). Returns
+    the (K,) shares and a note for the assumptions (fit quality included)."""
     from ._fit import fit
 
-    compute_knob = compute_knob or next(
-        (k for k in configs.knobs if is_frequency_knob(k) and not is_memory_knob(k)), None)
+    candidates = [k for k in configs.knobs if is_frequency_knob(k) and not is_memory_knob(k)]
+    compute_knob = compute_knob or ("compute_freq_mhz" if "compute_freq_mhz" in candidates else next(iter(candidates), None))
     if compute_knob is None:
         raise ValueError(f"the memory busy model needs a compute frequency knob besides {memory_knob!r}; "
                          f"pass busy={{{memory_knob!r}: ...}} (a share or an (L, K) array)")
@@ -184,6 +186,10 @@ def memory_busy_share(configs: ConfigSet, latency_ms: np.ndarray, *, memory_knob
     p = res.params
     memory_time = p["l"] * (df["mem_freq_mhz"].to_numpy() / 1000.0) ** (-p["beta"])
     share = np.clip(memory_time / np.maximum(res.predict(df), 1e-300), 0.0, 1.0)
+    if res.r2 < 0.9:
+        warnings.warn(f"the memory busy model fits the inference latency poorly (joint_mem_comp over ({compute_knob}, "
+                      f"{memory_knob}): R^2 = {res.r2:.3f}); pass busy={{{memory_knob!r}: ...}} (a share or a measured "
+                      f"counter) for a meaningful memory governor", RuntimeWarning, stacklevel=4)
     note = (f"memory-bound share l m^-beta / t of a joint_mem_comp fit to the inference latency over "
             f"({compute_knob}, {memory_knob}) (R^2 = {res.r2:.4f}, beta = {p['beta']:.3g}), the same share for "
             f"every block; {100 * share.min():.3g}-{100 * share.max():.3g} % (ASSUMED model)")
