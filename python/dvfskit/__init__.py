@@ -15,6 +15,7 @@ from ._configs import ConfigSet
 from ._core import ExpressionError
 from ._fit import FitResult, fit, starting_values
 from ._fit_table import FitTable
+from ._governor import GovernorResult, governor
 from ._measurements import read_measurements
 from ._model import Model
 from ._schedule import BlockTables, Schedule, block_tables, schedule, schedule_baselines
@@ -34,6 +35,7 @@ __all__ = [
     "ExpressionError",
     "FitResult",
     "FitTable",
+    "GovernorResult",
     "Model",
     "Problem",
     "Schedule",
@@ -44,6 +46,7 @@ __all__ = [
     "compare",
     "datasets",
     "fit",
+    "governor",
     "models",
     "read_measurements",
     "read_sweep",

@@ -22,7 +22,7 @@ first such knob (in knob order), among those the largest of the second, and so o
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -173,7 +173,8 @@ def knob_values(problem: Problem, config: int) -> Dict[str, Any]:
     return configs.label(config)
 
 
-def baselines(problem: Problem) -> pd.DataFrame:
+def baselines(problem: Problem, *, governors: Optional[Sequence[Any]] = None,
+              governor_options: Optional[Mapping[str, Any]] = None) -> pd.DataFrame:
     """The energy optimum and the literature's baselines on the same problem, all evaluated on
     the problem's tables (:ref:`math-baselines`). One row per plan (index ``plan``):
 
@@ -198,6 +199,12 @@ def baselines(problem: Problem) -> pd.DataFrame:
     is infeasible), split, config (index k, -1 when nothing runs locally), one column per knob
     (frequencies in MHz), offload_fraction, tx_power_w, description. An infeasible restricted
     baseline shows its fastest plan. ``df.attrs["tables_kind"]``: measured or predicted.
+
+    ``governors``: also one row per governor setting (``"schedutil"``, ``"default"``, a dict knob
+    -> name, ...): the device's own governors, all local, one inference per period = the
+    deadline (:func:`dvfskit.governor`), their energy including idle power to the period's end and
+    the saving against the optimum's energy plus idle power to the period's end; a ``miss_rate``
+    column (NaN for the other plans). ``governor_options`` go to :func:`dvfskit.governor`.
     """
     from ._solve import _check_problem
 
@@ -226,5 +233,11 @@ def baselines(problem: Problem) -> pd.DataFrame:
             "description": _description(name, problem),
         })
     df = pd.DataFrame(rows).set_index("plan")
+    if governors:  # the governors' rows (dvfskit._governor)
+        from ._governor import governor_rows
+
+        opt = plans["optimal"]
+        df = pd.concat([df, governor_rows(problem, governors, opt.energy_j if opt.feasible else None,
+                                          optimum_latency_ms=opt.latency_ms, **dict(governor_options or {}))])
     df.attrs["tables_kind"] = problem.tables_kind
     return df

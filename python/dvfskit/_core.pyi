@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ConfigSet', 'ConfigSubset', 'Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
+__all__: list[str] = ['ConfigSet', 'ConfigSubset', 'Expression', 'ExpressionError', 'FitOptions', 'GovernorSimulator', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
 class ConfigSet:
     """
     K configurations over d knobs (values K x d), any subset of the knobs' grid. Immutable.
@@ -77,6 +77,30 @@ class FitOptions:
         ...
     @property
     def starts(self) -> int:
+        ...
+class GovernorSimulator:
+    """
+    Periodic inference under per-knob governors on (L, K) tables (cpp/include/dvfskit/governor_sim.hpp).
+    """
+    def __init__(self, configs: ConfigSet, latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], power_w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], busy: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None], switch_time_ms: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], switch_energy_j: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], governors: collections.abc.Sequence[tuple], switch_any_ms: typing.SupportsFloat | typing.SupportsIndex = 0.0, switch_any_j: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
+        ...
+    def run(self, period_ms: typing.SupportsFloat | typing.SupportsIndex, sampling_ms: typing.SupportsFloat | typing.SupportsIndex, idle_power_w: typing.SupportsFloat | typing.SupportsIndex, record: bool = False, max_inferences: typing.SupportsInt | typing.SupportsIndex = 100000, stepped: bool = False) -> dict:
+        """
+        Steady state (sampling_ms == period_ms) or time-stepped simulation; stepped=True forces the time-stepped path. A dict of means, cycle, and (record) per-inference and per-segment arrays.
+        """
+    def snap(self, levels: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> int:
+        """
+        The measured configuration nearest to the knobs' levels (one per knob).
+        """
+    def steady_batch(self, period_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], idle_power_w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+        """
+        Steady states for many (period, idle power) pairs, multi-threaded: a dict of arrays.
+        """
+    @property
+    def initial_config(self) -> int:
+        ...
+    @property
+    def num_blocks(self) -> int:
         ...
 class GridGuess:
     """

@@ -559,6 +559,8 @@ def schedule_baselines(
     configs: Any = None,
     idle_power_w: float = 0.0,
     schedule_energy_j: Optional[float] = None,
+    governors: Optional[Sequence[Any]] = None,
+    governor_options: Optional[Mapping[str, Any]] = None,
 ) -> pd.DataFrame:
     """The baselines of :func:`schedule` alone (same arguments), one row each, every one a single
     configuration for the whole inference (paying ``initial_config``'s switch and idle power):
@@ -576,13 +578,28 @@ def schedule_baselines(
     Columns: config, one column per knob, f_mhz and m_mhz (aliases of compute_freq_mhz and
     mem_freq_mhz, NaN when absent), latency_ms, energy_j (idle included), feasible, and, when
     ``schedule_energy_j`` is given, saving_j and saving_pct (positive: the schedule saves).
+
+    ``governors``: also one row per governor setting (a name such as ``"schedutil"`` or
+    ``"default"``, or a dict knob -> name), the device's own governors simulated on these tables
+    with the period = ``deadline_ms`` (:func:`dvfskit.governor`, ``docs/math/governors.md``; needs
+    labelled configurations and per-knob switching costs), with a ``miss_rate`` column;
+    ``governor_options`` (busy shares, tunables) go to the simulation.
     """
     prob = _Problem(
         block_latency_ms, block_energy_j, deadline_ms, switch_time_ms, switch_energy_j, initial_config, configs,
         idle_power_w,
     )
     energy = None if schedule_energy_j is None else scalar(schedule_energy_j, "schedule_energy_j", allow_zero=True)
-    return prob.baselines(energy)
+    rows = prob.baselines(energy)
+    if governors:  # the governors' rows (dvfskit._governor)
+        if prob.matrix:
+            raise ValueError("governor baselines need per-knob switching costs, not a (K, K) matrix")
+        from ._governor import schedule_governor_rows
+
+        rows = pd.concat([rows, schedule_governor_rows(
+            prob.t, prob.e, prob.configs, pd.DataFrame(prob.labels), prob.deadline, prob.idle, (prob.ts.any, prob.ts.knobs),
+            (prob.es.any, prob.es.knobs), governors, energy, **dict(governor_options or {}))])
+    return rows
 
 
 def _json(v: float) -> Optional[float]:

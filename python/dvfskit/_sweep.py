@@ -24,6 +24,7 @@ from . import _core
 from . import _baselines
 from ._data import integer, numbers_array, require, scalar
 from ._output import FolderSink, MemorySink, output_format
+from ._governor import is_governor_name, sweep_governor_columns
 from ._problem import _SCENARIO_FIELDS, Problem
 from ._solve import _parse_objective
 
@@ -83,6 +84,10 @@ class _Plan:
         self.key_index = key_index    # (problems, keys): label index of each problem's keys
         self.defaults = np.array([[p.scenario[f] for f in _SCENARIO_FIELDS] for p in problems], dtype=np.float64)
         self.kind, self.weight, self.threads = kind, weight, threads
+        # governor settings (dvfskit._governor) apart from the solver's baselines
+        self.governors = tuple(b for b in (baselines or ()) if is_governor_name(b))
+        if baselines is not None:
+            baselines = tuple(b for b in baselines if not is_governor_name(b))
         # baselines None: each problem's own; the output has the union of columns (NaN where a
         # problem has no such baseline)
         self.names = [(_baselines.baseline_names(p) if baselines is None else tuple(baselines)) for p in problems]
@@ -323,6 +328,16 @@ def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads
         with np.errstate(divide="ignore", invalid="ignore"):
             ok = (e > 0) & out[f"{name}_feasible"]  # as dvfskit.baselines: no saving vs a plan missing the deadline
             out[f"saving_vs_{name}_pct"] = np.where(ok, 100.0 * (e - e_opt) / e, np.nan)
+    for gov in plan.governors:  # governor baselines, one steady state per scenario (dvfskit._governor)
+        deadline, idle = out["deadline_ms"], out["idle_power_w"]
+        gov_columns: Dict[str, np.ndarray] = {}
+        for code in present:
+            where = np.flatnonzero(codes == code)
+            part = sweep_governor_columns(plan.problems[int(code)], gov, deadline[where], idle[where], e_opt[where],
+                                          out["latency_ms"][where], threads)
+            for key, values in part.items():
+                gov_columns.setdefault(key, np.empty(n, dtype=values.dtype))[where] = values
+        out.update(gov_columns)
     return pd.DataFrame(out, copy=False)
 
 
@@ -411,7 +426,11 @@ def sweep(
         problems the columns of all, NaN where a problem has no such baseline), False for none,
         or a list of names every problem has. Per baseline ``b``: ``b_energy_j``,
         ``b_latency_ms``, ``b_feasible`` and ``saving_vs_b_pct = 100 (E_b - E_opt) / E_b``
-        (NaN when the optimum or the baseline is infeasible).
+        (NaN when the optimum or the baseline is infeasible). The list may also name governor
+        settings (``"schedutil"``, ``"default"``, a dict knob -> name; :func:`dvfskit.governor`
+        with the period = each scenario's deadline, all local): ``g_energy_j``, ``g_latency_ms``,
+        ``g_miss_rate``, ``g_feasible`` and ``saving_vs_g_pct`` (against the optimum's energy plus
+        idle power to the period's end).
     backend: ``"threads"`` (C++ thread pool in this process) or ``"dask"`` (each chunk is a task
         on ``client``: a ``dask.distributed.Client``, a scheduler address string, or None for
         the current default client). Results are identical.
@@ -466,7 +485,7 @@ def sweep(
     elif baselines is False or baselines is None:
         names = ()
     else:
-        names = tuple([baselines] if isinstance(baselines, str) else baselines)
+        names = tuple([baselines] if isinstance(baselines, (str, Mapping)) else baselines)
     size_option = None if chunk_size is None else integer(chunk_size, "chunk_size", minimum=1)
     threads = integer(threads, "threads", minimum=0)
     if not (isinstance(progress, bool) or callable(progress)):

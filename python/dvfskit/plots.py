@@ -15,6 +15,7 @@ power in W, energy in J (mJ where noted), bandwidth in Hz (drawn in MHz).
   DataFrame, with baseline energies.
 - :func:`schedule`: a per-block frequency schedule as a timeline (``Schedule.plot``).
 - :func:`compare`: models side by side from a :func:`dvfskit.compare` table.
+- :func:`governor`: a governor run's trace as a timeline (``GovernorResult.plot``).
 - :func:`solution`: one offloading decision as a timeline, or on a heatmap (``Solution.plot``).
 
 matplotlib is imported when a function runs, not when dvfskit is imported.
@@ -969,4 +970,45 @@ def compare(table: pd.DataFrame, metric: str = "cv_mape", *, ax: Optional["Axes"
     ax.set_title(f"model comparison: {metric} per model" + (f" ({len(groups)} groups)" if keys else ""))
     if keys and len(groups) <= _MAX_LEGEND:
         ax.legend(title=", ".join(keys), fontsize="small")
+    return ax
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._governor import GovernorResult
+
+
+def governor(result: "GovernorResult", *, knob: Optional[str] = None, ax: Optional["Axes"] = None) -> "Axes":
+    """A governor run (:func:`dvfskit.governor`) as a timeline: each block part as a bar from its
+    start to its end (ms from the simulation's start), as high as ``knob``'s frequency (MHz;
+    default: the first governed knob), coloured by configuration; warm-up inferences hatched,
+    period boundaries dotted, missed inferences marked red."""
+    ax = _axes(ax, figsize=(9.0, 4.4))
+    knob = knob or next(iter(result.governors))
+    if knob not in result.configs.knobs:
+        raise ValueError(f"unknown knob {knob!r}; knobs are {list(result.configs.knobs)}")
+    tr = result.trace
+    import matplotlib as mpl
+
+    configs = sorted(dict.fromkeys(tr["config"].tolist()))
+    cmap = mpl.colormaps["tab10" if len(configs) <= 10 else "tab20"]
+    color_of = {k: cmap(i % cmap.N) for i, k in enumerate(configs)}
+    heights = tr[knob].to_numpy(float)
+    bars = ax.bar(tr["time_ms"], heights, width=tr["duration_ms"], align="edge",
+                  color=[color_of[k] for k in tr["config"]], edgecolor="black", linewidth=0.3)
+    for patch, warm in zip(bars.patches, ~tr["in_cycle"].to_numpy()):
+        patch.set_gid("block")
+        if warm:
+            patch.set_hatch("//")
+    inf = result.inferences
+    for start, missed in zip(inf["start_ms"], inf["missed"]):
+        ax.axvline(start, color="red" if missed else "grey", ls=":", lw=0.8)
+    for k in configs:
+        text = ", ".join(f"{n}={v:g}" if isinstance(v, float) else f"{n}={v}" for n, v in result.configs.label(k).items())
+        ax.bar([0], [0], width=0, color=color_of[k], label=text)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel(label(knob))
+    status = "" if result.converged else " (NOT converged)"
+    ax.set_title(f"{result.name}: {result.energy_j:.4g} J / inference, {result.latency_ms:.4g} ms, "
+                 f"miss {100 * result.miss_rate:.3g} % (period {result.period_ms:g} ms){status}")
+    _legend(ax, below=True, ncol=2, fontsize="x-small")
     return ax
