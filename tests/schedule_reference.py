@@ -9,16 +9,27 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
 
-def switch_matrix(configs, any_=0.0, compute=0.0, memory=0.0):
-    f = configs["f_mhz"].to_numpy()
-    m = configs["m_mhz"].to_numpy()
-    k = len(f)
+ALIAS_OF = {"compute_freq_mhz": "f_mhz", "mem_freq_mhz": "m_mhz"}
+
+
+def switch_matrix(configs, any_=0.0, compute=0.0, memory=0.0, knobs=None):
+    """(K, K) switching cost from configuration labels: ``any_`` for every change plus, for each
+    knob whose value differs, its cost. ``configs``: a DataFrame with one column per knob (the
+    old ``f_mhz``/``m_mhz`` columns name compute_freq_mhz/mem_freq_mhz) or a dvfskit.ConfigSet;
+    ``knobs``: knob -> cost; ``compute``/``memory``: the costs of compute_freq_mhz/mem_freq_mhz."""
+    table = configs.table if hasattr(configs, "table") else configs
+    costs = dict(knobs or {})
+    for cost, knob in ((compute, "compute_freq_mhz"), (memory, "mem_freq_mhz")):
+        if cost:
+            costs[knob] = costs.get(knob, 0.0) + cost
+    k = len(table)
     idx = np.arange(k)
-    return (
-        any_ * (idx[:, None] != idx[None, :])
-        + compute * (f[:, None] != f[None, :])
-        + memory * (m[:, None] != m[None, :])
-    ).astype(float)
+    out = any_ * (idx[:, None] != idx[None, :]).astype(float)
+    for knob, cost in costs.items():
+        column = knob if knob in table.columns else ALIAS_OF[knob]
+        v = table[column].to_numpy()
+        out = out + cost * (v[:, None] != v[None, :])
+    return out
 
 
 def milp_optimum(t, e, deadline, ts, es, initial=None, time_limit_s=120.0):

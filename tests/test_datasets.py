@@ -37,6 +37,7 @@ def test_tx2_shape_and_units(tx2):
     assert tx2["power_w"].iloc[0] == pytest.approx(2.733222222222222)
     np.testing.assert_allclose(tx2["energy_j"], tx2["power_w"] * tx2["latency_ms"] / 1000)
     assert not tx2.duplicated(tx2.attrs["keys"]).any()
+    assert tx2.attrs["measured"] == ["latency_ms", "power_w", "energy_j"]
 
 
 def test_tx2_docstring_states_power_assumption():
@@ -157,3 +158,31 @@ def test_tx2_full_grid_with_cpu_term(tx2):
         assert joint.aic < gpu.aic, size
         assert rich.aic < joint.aic - 10, size
     _table("TX2 Xception, full grid (12 CPU x 4 GPU x 4 EMC x 4 masks): MAPE % and AIC", rows)
+
+
+def test_a100_stage_column_left_out_is_named_not_merged():
+    """Stages 0-6 carry identical profiles: without the stage column their rows look like exact
+    repeats. Loading must name the column instead of keeping one stage silently."""
+    path = datasets.data_dir("a100-stages") / "bloom+a100_sxm_bf16.csv"
+    columns = {"instruction": "instruction", "compute_freq_mhz": "frequency", "latency_ms": "time",
+               "energy_j": "energy"}
+    units = {"latency_ms": "s"}
+    for aggregate in (None, "mean"):
+        with pytest.raises(ValueError, match=r"keys\? \['stage'\]"):
+            dvfskit.read_measurements(path, columns=columns, units=units, aggregate=aggregate)
+    df = dvfskit.read_measurements(path, columns=columns, units=units, keys=["stage"])
+    assert len(df) == 8 * 2 * 38
+
+
+def test_tx2_files_load_as_one_table_with_a_file_key():
+    folder = datasets.data_dir("tx2-xception")
+    df = dvfskit.read_measurements(
+        str(folder / "tx2_sampled_output_xception_*.csv"),
+        columns={"cpu_freq_mhz": "core_freq", "compute_freq_mhz": "gpu_freq", "mem_freq_mhz": "emc_freq",
+                 "latency_ms": "inference_time"},
+        units={"cpu_freq_mhz": "kHz", "compute_freq_mhz": "Hz", "mem_freq_mhz": "Hz", "latency_ms": "s"},
+        keys=["core0_status", "core1_status", "core2_status", "core3_status"],
+    )
+    assert len(df) == 4 * 768 and df["file"].nunique() == 4
+    tx2 = datasets.tx2_xception()
+    np.testing.assert_allclose(np.sort(df["latency_ms"]), np.sort(tx2["latency_ms"]))

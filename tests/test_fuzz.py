@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 import dvfskit
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+SHORT = settings(FUZZ, max_examples=50)
 
 _TOKENS = st.sampled_from(
     ["f", "m", "a", "b", "c", "pi", "x1", "_", "(", ")", ",", "+", "-", "*", "**", "/", "^", " ", ".", "e",
      "1", "0", "2.5", "1e308", "1e-320", "1e999", "exp(", "log(", "log10(", "sqrt(", "abs(", "sin(", "min(",
-     "max(", "pow(", "tanh(", "atan(", "arctan(", "foo(", "\n", "\t", "é", "\x00", "#"]
+     "max(", "pow(", "tanh(", "atan(", "arctan(", "foo(", "\n", "\t", "é", "\x00", "#", "α", "β_2", "×", "₁",
+     "·", "\u00a0", "\ud800", "日本"]
 )
 _EXPRESSIONS = st.one_of(st.text(max_size=200), st.lists(_TOKENS, max_size=40).map("".join))
 
@@ -82,3 +84,84 @@ def test_read_measurements_csv_like_text(tmp_path_factory, header, rows, sep, ag
         for col in df.columns:
             if col.endswith(("_mhz", "_ms", "_w", "_j")):
                 assert np.all(np.isfinite(df[col].to_numpy(dtype=float))), col
+
+
+# ---------------------------------------------------------------------------------------------
+# Row numbers: a bad cell is reported at the line a text editor shows, whatever lies before it.
+
+_LINES = st.sampled_from(["data", "data", "data", "blank", "comment", "quoted", "quoted_comma", "padding"])
+
+
+@SHORT
+@given(kinds=st.lists(_LINES, max_size=12), eol=st.sampled_from(["\n", "\r\n"]), preamble=st.integers(0, 2),
+       comment=st.booleans(), sep=st.sampled_from([",", ";", "\t"]))
+def test_error_rows_are_editor_lines(tmp_path_factory, kinds, eol, preamble, comment, sep) -> None:  # type: ignore[no-untyped-def]
+    lines = [f"junk {i}" for i in range(preamble)] + [sep.join(["note", "compute_freq_mhz", "latency_ms"])]
+    freq = 100
+    for kind in kinds:
+        freq += 1
+        if kind == "data":
+            lines.append(sep.join(["x", str(freq), "1.5"]))
+        elif kind == "blank":
+            lines.append("")
+        elif kind == "comment" and comment:
+            lines.append('# a comment with "quote')
+        elif kind == "quoted":
+            lines.append(sep.join(['"two\nlines ""q"""', str(freq), "2"]))
+        elif kind == "quoted_comma":
+            lines.append(sep.join([f'"a{sep}b\n\nc"', str(freq), "3"]))
+    bad_line = sum(line.count("\n") + 1 for line in lines) + 1
+    lines.append(sep.join(["x", str(freq + 1), "oops"]))
+    if "padding" in kinds:
+        lines.append(sep * 2)
+    text = "\n".join(lines).replace("\n", eol) + eol
+    path = tmp_path_factory.mktemp("l") / "m.csv"
+    path.write_bytes(text.encode())
+    kwargs = {"sep": sep, "keys": ["note"], "skiprows": preamble or None}
+    if comment:
+        kwargs["comment"] = "#"
+    try:
+        dvfskit.read_measurements(path, **kwargs)
+    except ValueError as err:
+        assert str(err).startswith(f"{path}: row {bad_line}, column 'latency_ms': 'oops'"), (text, str(err))
+    else:
+        raise AssertionError("the bad cell was not reported")
+
+
+# ---------------------------------------------------------------------------------------------
+# Repeats: the vectorised check agrees with a row-by-row one.
+
+@SHORT
+@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 2), st.sampled_from([100.0, 200.0]),
+                               st.sampled_from([1.0, 1.0, 1.0, 2.0]), st.integers(0, 1)), min_size=1, max_size=30),
+       aggregate=st.sampled_from([None, "mean"]))
+def test_repeats_agree_with_a_row_by_row_check(rows, aggregate) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    src = pd.DataFrame(rows, columns=["dnn", "block", "compute_freq_mhz", "latency_ms", "extra"])
+    ident = ["dnn", "block", "compute_freq_mhz"]
+    first = {}
+    conflict = differs = None
+    for pos, row in enumerate(src.itertuples(index=False)):
+        key = (row.dnn, row.block, row.compute_freq_mhz)
+        if key not in first:
+            first[key] = pos
+            continue
+        j = first[key]
+        if conflict is None and src["latency_ms"].iat[j] != row.latency_ms:
+            conflict = pos
+        if differs is None and src["extra"].iat[j] != row.extra:
+            differs = pos
+    try:
+        df = dvfskit.read_measurements(src, aggregate=aggregate)
+    except ValueError as err:
+        msg = str(err)
+        assert differs is not None or (aggregate is None and conflict is not None), msg
+        if differs is not None:
+            assert "['extra']" in msg
+        if aggregate is None and conflict is not None:
+            assert msg.startswith(f"DataFrame: row {conflict + 1}, column 'latency_ms'"), msg
+        return
+    assert differs is None and (aggregate is not None or conflict is None)
+    expected = src.groupby(ident, sort=False)["latency_ms"].mean().reset_index()
+    assert df[ident + ["latency_ms"]].to_dict("list") == expected.to_dict("list")

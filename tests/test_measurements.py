@@ -54,9 +54,9 @@ def test_file_conversion_and_derived_energy(tmp_path):
     "unit,factor", [("Hz", 1e-6), ("kHz", 1e-3), ("MHz", 1.0), ("GHz", 1e3)]
 )
 def test_frequency_units(unit, factor):
-    src = pd.DataFrame({"f": [1500.0, 3000.0], "t": [2.0, 1.0]})
+    src = pd.DataFrame({"f": [1500.0 / factor, 3000.0 / factor], "t": [2.0, 1.0]})
     df = read_measurements(src, {"compute_freq_mhz": "f", "latency_ms": "t"}, {"compute_freq_mhz": unit})
-    np.testing.assert_allclose(df["compute_freq_mhz"], [1500.0 * factor, 3000.0 * factor])
+    np.testing.assert_allclose(df["compute_freq_mhz"], [1500.0, 3000.0])
 
 
 @pytest.mark.parametrize("unit,factor", [("s", 1e3), ("ms", 1.0), ("us", 1e-3)])
@@ -202,10 +202,19 @@ def test_missing_source_column(tmp_path):
 
 
 def test_missing_required_column(tmp_path):
-    cols = {k: v for k, v in COLS.items() if k != "latency_ms"}
-    units = {k: v for k, v in UNITS.items() if k != "latency_ms"}
+    cols = {k: v for k, v in COLS.items() if k != "compute_freq_mhz"}
+    units = {k: v for k, v in UNITS.items() if k != "compute_freq_mhz"}
     path, msg = error(tmp_path, GOOD, columns=cols, units=units)
-    assert path in msg and "'latency_ms'" in msg and "inference_time" in msg
+    assert path in msg and "'compute_freq_mhz'" in msg and "gpu_freq" in msg
+
+
+def test_no_measured_column(tmp_path):
+    cols = {k: v for k, v in COLS.items() if k not in ("latency_ms", "power_w")}
+    units = {k: v for k, v in UNITS.items() if k not in ("latency_ms", "power_w")}
+    path, msg = error(tmp_path, GOOD, columns=cols, units=units)
+    assert path in msg and "no measured column" in msg and "inference_time" in msg
+    for name in ("'latency_ms'", "'power_w'", "'energy_j'"):
+        assert name in msg
 
 
 def test_unknown_unit_lists_allowed_units(tmp_path):

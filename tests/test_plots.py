@@ -45,6 +45,13 @@ def lines(ax: Axes, gid: str):
     return [ln for ln in ax.lines if ln.get_gid() == gid]
 
 
+def solution_box(ax: Axes):
+    """The outline of the chosen cell on a heatmap (exactly one)."""
+    boxes = [p for p in ax.patches if p.get_gid() == "solution"]
+    assert len(boxes) == 1
+    return boxes[0]
+
+
 @pytest.fixture(scope="module")
 def problem():
     return examples.tx2_offloading_problem("400x400", deadline_ms=300.0)
@@ -124,7 +131,7 @@ def test_fit_compute_only_model_single_curve():
 def test_fit_table_all_groups_and_one_key():
     df = synthetic()
     table = dvfskit.fit("joint_mem_comp", df, "latency_ms", by="device")
-    ax = plots.fit(table, df)
+    ax = plots.fit(table, df, facets=False)
     assert points(ax) == len(df)
     assert len(lines(ax, "fit")) == 2 * 3
     assert "per device" in ax.get_title()
@@ -169,10 +176,9 @@ def test_heatmap_marks_the_solution(problem, quantity, unit):
     mesh = ax.collections[0]
     nf, nm = problem.compute_freqs_mhz.size, problem.mem_freqs_mhz.size
     assert mesh.get_array().size == nf * nm
-    marker = lines(ax, "solution")
-    assert len(marker) == 1
-    assert marker[0].get_xdata()[0] == pytest.approx(sol.compute_freq_mhz)
-    assert marker[0].get_ydata()[0] == pytest.approx(sol.mem_freq_mhz)
+    box = solution_box(ax)
+    assert box.get_x() < sol.compute_freq_mhz < box.get_x() + box.get_width()
+    assert box.get_y() < sol.mem_freq_mhz < box.get_y() + box.get_height()
     # the value in the marked cell is the local part of the solution
     a = int(np.flatnonzero(problem.compute_freqs_mhz == sol.compute_freq_mhz)[0])
     b = int(np.flatnonzero(problem.mem_freqs_mhz == sol.mem_freq_mhz)[0])
@@ -301,11 +307,13 @@ def test_plot_methods(problem):
     table = dvfskit.fit("joint_mem_comp", df, "latency_ms", by="device")
     assert points(table.plot(df, key="a")) == len(d)
     sol = dvfskit.solve(problem)
-    assert lines(sol.plot(problem), "solution")
+    assert solution_box(sol.plot(problem))
     assert len([p for p in sol.plot().patches if p.get_gid() == "part"]) == 3
     bt = schedule_instance()
     s = bt.schedule(float(bt.latency_ms.min(axis=1).sum() * 2))
     assert len([p for p in s.plot().patches if p.get_gid() == "block"]) == s.num_blocks
+    panels = table.plot(df)  # every group: one panel each
+    assert len(panels) == 2 and all(isinstance(a, Axes) for a in panels)
 
 
 def test_draws_on_given_axes(problem):
@@ -322,12 +330,12 @@ def test_heatmap_full_offload_and_infeasible():
     sol = dvfskit.solve(loose)
     assert sol.split == 0
     ax = plots.heatmap(loose, solution=sol)
-    assert not lines(ax, "solution") and "offloads everything" in ax.get_title()
+    assert not [p for p in ax.patches if p.get_gid() == "solution"] and "offloads everything" in ax.get_title()
     tight = loose.with_scenario(deadline_ms=100.0)
     sol = dvfskit.solve(tight)
     assert not sol.feasible
     ax = plots.heatmap(tight, solution=sol)
-    assert "INFEASIBLE" in lines(ax, "solution")[0].get_label()
+    assert "INFEASIBLE" in solution_box(ax).get_label()
     assert "INFEASIBLE" in plots.solution(sol).get_title()
 
 
@@ -341,3 +349,228 @@ def test_pareto_model_problem_front_only():
     ax = plots.pareto(p, num_deadlines=8)
     assert [ln.get_gid() for ln in ax.lines] == ["front"]
     assert points(ax, "plans") == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Layout, checked on the drawn figure (written to tmp_path as PNG, as a reader would see it)
+
+
+def render(fig, path) -> "object":
+    """Draw ``fig`` (saved as a PNG at ``path``) and return its renderer: extents are final."""
+    fig.savefig(path, dpi=100)
+    return fig.canvas.get_renderer()
+
+
+def overlap(a, b) -> bool:
+    """Do two display-space boxes share area (touching edges do not count)?"""
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5 and min(a.y1, b.y1) - max(a.y0, b.y0) > 0.5
+
+
+def clear_of_x_axis(ax: Axes, renderer) -> None:
+    """The legend sits below the Axes, clear of the x tick labels and the x label."""
+    legend = ax.get_legend().get_window_extent(renderer)
+    decorations = ax.xaxis.get_tightbbox(renderer)
+    assert ax.xaxis.label.get_window_extent(renderer).y0 > legend.y1
+    assert not overlap(legend, decorations)
+    assert not overlap(legend, ax.get_window_extent(renderer))
+
+
+def test_solution_timeline_legend_clears_the_x_label(problem, tmp_path):
+    for deadline in (300.0, 500.0):  # all local, and full offload
+        ax = plots.solution(dvfskit.solve(problem.with_scenario(deadline_ms=deadline)))
+        renderer = render(ax.figure, tmp_path / f"solution_{deadline:g}.png")
+        clear_of_x_axis(ax, renderer)
+        assert len(ax.get_legend().get_texts()) == 3
+    fig, axes = plt.subplots(2, 1, figsize=(6, 5), layout="constrained")  # on given, short Axes
+    for ax, deadline in zip(axes, (300.0, 500.0)):
+        plots.solution(dvfskit.solve(problem.with_scenario(deadline_ms=deadline)), ax=ax)
+    renderer = render(fig, tmp_path / "solutions.png")
+    for ax in axes:
+        clear_of_x_axis(ax, renderer)
+    assert not overlap(axes[0].get_legend().get_window_extent(renderer), axes[1].get_tightbbox(renderer))
+
+
+def test_below_axes_legends_clear_rotated_tick_labels(problem, tmp_path):
+    """Heatmap (9 compute frequencies: rotated tick labels), Pareto front and schedule."""
+    f = np.linspace(100.0, 1300.0, 9)
+    m = np.array([800.0, 1600.0, 3200.0])
+    F, M = np.meshgrid(f / 1300, m / 3200, indexing="ij")
+    t = np.stack([10 / F + 3 / M] * 3)
+    power = 1 + 3 * F**2 + M
+    p = dvfskit.Problem.from_tables(t, np.broadcast_to(power, t.shape), f, m, [1e6, 5e5, 1e5, 1e3],
+                                    [3.0, 2.0, 1.0, 0.0], deadline_ms=80.0, bandwidth_hz=1e6, gain=1e-11,
+                                    noise_w_per_hz=4e-21, p_max_w=0.5, p_circuit_w=0.1)
+    sol = dvfskit.solve(p)
+    assert sol.split > 0
+    bt = schedule_instance()
+    figures = {"heatmap": plots.heatmap(p, solution=sol), "pareto": plots.pareto(problem, num_deadlines=10),
+               "schedule": plots.schedule(bt.schedule(float(bt.latency_ms.min(axis=1).sum() * 1.5), switch_time_ms=0.2))}
+    assert figures["heatmap"].get_xticklabels()[0].get_rotation() == 45
+    for name, ax in figures.items():
+        clear_of_x_axis(ax, render(ax.figure, tmp_path / f"{name}.png"))
+
+
+def test_heatmap_value_of_the_chosen_cell_stays_readable(problem, tmp_path):
+    sol = dvfskit.solve(problem)
+    ax = plots.heatmap(problem, quantity="energy", solution=sol)
+    renderer = render(ax.figure, tmp_path / "heatmap.png")
+    chosen = [t for t in ax.texts if t.get_gid() == "chosen_value"]
+    assert len(chosen) == 1
+    text = chosen[0]
+    assert text.get_position() == (pytest.approx(sol.compute_freq_mhz), pytest.approx(sol.mem_freq_mhz))
+    assert text.get_text() == f"{sol.energy_compute_j:.3g}" and text.get_visible()
+    assert text.get_fontweight() == "bold"
+    # the mark is an unfilled outline around the text, drawn under it; no marker covers the text
+    box = solution_box(ax)
+    assert not box.get_fill() and box.get_zorder() < text.get_zorder()
+    extent = text.get_window_extent(renderer)
+    outline = box.get_window_extent(renderer)
+    assert outline.x0 < extent.x0 and extent.x1 < outline.x1 and outline.y0 < extent.y0 and extent.y1 < outline.y1
+    covering = [ln for ln in ax.lines if ln.get_marker() not in (None, "None", "", " ")
+                and overlap(ln.get_window_extent(renderer), extent)]
+    assert not covering
+    assert sum(t.get_gid() == "value" for t in ax.texts) == problem.compute_freqs_mhz.size * problem.mem_freqs_mhz.size - 1
+    with pytest.raises(ValueError, match="not a cell of this frequency grid"):  # another problem's solution
+        plots.heatmap((np.ones((2, 2)), np.ones((2, 2)), [1.0, 2.0], [3.0, 4.0]), solution=sol)
+
+
+def grouped(n: int) -> pd.DataFrame:
+    """``n`` devices, 6 compute x 3 memory frequencies each, different speeds."""
+    frames = []
+    for i in range(n):
+        d = synthetic(i)
+        d = d[d.device == "a"].assign(device=f"d{i:02d}")
+        frames.append(d.assign(latency_ms=d.latency_ms * (1 + i / 10)))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("n", [4, 12])  # 2 x 2 panels; 12: the compact grid used from 10 groups on
+def test_fit_table_facets_one_panel_per_group_and_a_shared_legend(n, tmp_path):
+    df = grouped(n)
+    table = dvfskit.fit("joint_mem_comp", df, "latency_ms", by="device")
+    panels = table.plot(df)
+    assert len(panels) == n
+    fig = panels[0].figure
+    renderer = render(fig, tmp_path / f"facets_{n}.png")
+    assert [a.get_title() for a in panels] == [f"{k}: MAPE {table[k].mape:.3g} %" for k in table]
+    for a, k in zip(panels, table):
+        assert points(a) == (df.device == k).sum()
+        assert len(lines(a, "fit")) == 3
+        assert a.get_legend() is None
+    # one colour per memory frequency, the same in every panel
+    colours = {tuple(ln.get_color() if isinstance(ln.get_color(), tuple) else [ln.get_color()]) for a in panels
+               for ln in lines(a, "fit")}
+    assert len(colours) == 3
+    assert len(fig.legends) == 1
+    legend = fig.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == ["m = 800 MHz", "m = 1600 MHz", "m = 3200 MHz",
+                                                          "measured", "fitted"]
+    box = legend.get_window_extent(renderer)
+    extents = [a.get_tightbbox(renderer) for a in panels]  # with tick labels and titles
+    assert not any(overlap(box, e) for e in extents)
+    for text in (fig._suptitle, fig._supxlabel, fig._supylabel):
+        assert not overlap(box, text.get_window_extent(renderer))
+    assert not any(overlap(extents[i], extents[j]) for i in range(n) for j in range(i + 1, n))
+
+
+def test_fit_table_overlay_and_limits(tmp_path, monkeypatch):
+    df = grouped(7)
+    table = dvfskit.fit("joint_mem_comp", df, "latency_ms", by="device")
+    ax = table.plot(df, facets=False)  # 21 curves: no legend, and the title says why
+    assert ax.get_legend() is None and "21 curves, no legend: facets=True" in ax.get_title()
+    small = grouped(3)
+    t3 = dvfskit.fit("joint_mem_comp", small, "latency_ms", by="device")
+    ax = t3.plot(small, facets=False)  # 9 curves: legend outside on the right
+    renderer = render(ax.figure, tmp_path / "overlay.png")
+    assert len(ax.get_legend().get_texts()) == 9
+    assert ax.get_legend().get_window_extent(renderer).x0 > ax.get_window_extent(renderer).x1
+    fig, given = plt.subplots()
+    assert t3.plot(small, ax=given) is given  # on a given Axes: overlay
+    with pytest.raises(ValueError, match="facets=False"):
+        t3.plot(small, ax=given, facets=True)
+    parity = t3.plot()  # no data: one parity panel per group
+    assert len(parity) == 3 and parity[0].get_xlabel() == "" and points(parity[1]) == (small.device == "d01").sum()
+    monkeypatch.setattr(plots, "_MAX_FACETS", 5)  # (60 panels by default)
+    panels = table.plot(df)
+    assert len(panels) == 5 and "5 of 7 groups shown" in panels[0].figure._suptitle.get_text()
+    assert [a.get_title().split(":")[0] for a in panels] == list(table)[:5]
+
+
+def test_demo_figure_titles_do_not_overlap(problem, tmp_path):
+    from dvfskit import datasets, demo
+
+    tx = datasets.tx2_xception()
+    tx = tx[(tx.cpu_freq_mhz == tx.cpu_freq_mhz.max()) & (tx.input_size == "400x400")]
+    swept = dvfskit.sweep(problem, grid={"deadline_ms": np.linspace(220.0, 900.0, 8), "bandwidth_hz": [1e6, 4e6]},
+                          progress=False)
+    tables = demo.a100_forward_tables(datasets.a100_stages())
+    fig = demo.figure(tx, problem, swept, tables, 1.2 * float(tables.latency_ms.sum(axis=0).min()))
+    renderer = render(fig, tmp_path / "demo.png")
+    axes = [a for a in fig.axes if a.get_title()]
+    assert len(axes) == 4
+    titles = [a.title.get_window_extent(renderer) for a in axes]
+    assert not any(overlap(titles[i], titles[j]) for i in range(4) for j in range(i + 1, 4))
+    for i, a in enumerate(axes):  # a title clears every other panel (and its colour bar)
+        for other in fig.axes:
+            if other is not a:
+                assert not overlap(titles[i], other.get_tightbbox(renderer))
+        assert titles[i].x0 >= 0 and titles[i].x1 <= fig.bbox.x1  # inside the figure
+    heat = axes[1]
+    clear_of_x_axis(heat, renderer)
+    plt.close(fig)
+
+
+def knob_problem():
+    """A sparse CPU x GPU x EMC x core-mask set: 3 x 4 x 2 x 2 grid with some configurations unmeasured."""
+    axes = {"cpu_freq_mhz": [345.6, 1190.4, 2035.2], "compute_freq_mhz": [140.25, 497.25, 943.5, 1300.5],
+            "mem_freq_mhz": [1062.4, 1866.0], "core_mask": ["1111", "1100"]}
+    grid = pd.MultiIndex.from_product(axes.values(), names=list(axes)).to_frame(index=False)
+    drop = (grid["compute_freq_mhz"] == 497.25) & (grid["mem_freq_mhz"] == 1062.4)  # never measured
+    configs = grid[~drop].reset_index(drop=True)
+    f, c, m = (configs[k].to_numpy() for k in ("compute_freq_mhz", "cpu_freq_mhz", "mem_freq_mhz"))
+    cores = configs["core_mask"].str.count("1").to_numpy()
+    lat = np.vstack([60 / f * 100 + 20 / c * 100 * 4 / cores + 30 / m * 100, 30 / f * 100 + 10 / c * 100])
+    pw = np.vstack([1 + 2e-6 * f**2 + 4e-7 * c**2 + 0.2 * cores] * 2)
+    return dvfskit.Problem.from_config_tables(configs, lat, pw, [1e9, 1e9, 0.0], [5.0, 2.0, 0.0], bandwidth_hz=1e6,
+                                              gain=1e-7, noise_w_per_hz=1e-17, p_max_w=1.0, deadline_ms=200.0)
+
+
+def test_heatmap_over_knobs_blank_where_unmeasured():
+    p = knob_problem()
+    sol = dvfskit.solve(p)
+    ax = plots.heatmap(p, quantity="latency", solution=sol)
+    # the two frequency knobs with most levels, the others at the optimum's values
+    assert ax.get_xlabel() == "compute frequency (MHz)" and ax.get_ylabel() == "CPU frequency (MHz)"
+    z = np.ma.masked_invalid(np.asarray(ax.collections[0].get_array())).reshape(3, 4)
+    assert z.mask.sum() == (0 if sol.config["mem_freq_mhz"] == 1866.0 else 3)  # the unmeasured column, blank
+    assert f"core_mask = {sol.config['core_mask']}" in ax.get_title()
+    assert f"mem_freq_mhz = {sol.config['mem_freq_mhz']:g}" in ax.get_title()
+    box = solution_box(ax)
+    assert box.get_x() < sol.config["compute_freq_mhz"] < box.get_x() + box.get_width()
+    assert box.get_y() < sol.config["cpu_freq_mhz"] < box.get_y() + box.get_height()
+    assert "core_mask" in box.get_label() and "cpu_freq_mhz" in box.get_label()
+    # a label knob on an axis, the memory frequency fixed where a column is missing
+    ax = plots.heatmap(p, quantity="latency", x="compute_freq_mhz", y="core_mask",
+                       fixed={"mem_freq_mhz": 1062.4, "cpu_freq_mhz": 345.6})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1100", "1111"]
+    z = np.ma.masked_invalid(np.asarray(ax.collections[0].get_array())).reshape(2, 4)
+    assert z.mask[:, 1].all() and not z.mask[:, [0, 2, 3]].any()
+    lat = p.config_latency_ms.sum(axis=0)
+    k = p.configs.index(cpu_freq_mhz=345.6, compute_freq_mhz=1300.5, mem_freq_mhz=1062.4, core_mask="1100")
+    assert z[0, 3] == pytest.approx(lat[k])
+    with pytest.raises(ValueError, match="unknown knob"):
+        plots.heatmap(p, x="gpu_mhz", y="core_mask")
+    # a solution outside the slice shown is not marked
+    other = 345.6 if sol.config["cpu_freq_mhz"] != 345.6 else 2035.2
+    ax = plots.heatmap(p, solution=sol, x="compute_freq_mhz", y="mem_freq_mhz", fixed={"cpu_freq_mhz": other})
+    assert not [q for q in ax.patches if q.get_gid() == "solution"] and "not in this slice" in ax.get_title()
+
+
+def test_solution_and_pareto_over_knobs():
+    p = knob_problem()
+    sol = dvfskit.solve(p)
+    title = plots.solution(sol).get_title()
+    for knob, value in sol.config.items():
+        assert knob in title
+    ax = plots.pareto(p, num_deadlines=8)
+    assert points(ax, "plans") == 1 + p.num_blocks * len(p.configs)

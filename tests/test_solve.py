@@ -168,7 +168,10 @@ def test_baselines():
     p = dvfskit.Problem.from_tables(**tables(), p_circuit_w=0.05, idle_power_w=0.02)
     df = dvfskit.baselines(p)
     assert isinstance(df, pd.DataFrame)
-    assert list(df.index) == ["optimal", "max_frequency", "compute_dvfs_only", "cpu_dvfs_model", "all_local", "full_offload", "fixed_max_power"]
+    assert list(df.index) == ["optimal", "max_frequency", "only_compute_freq_mhz", "only_mem_freq_mhz",
+                              "compute_dvfs_only", "cpu_dvfs_model", "all_local", "full_offload", "fixed_max_power"]
+    # the alias is the same plan as the knob's own baseline
+    assert df.loc["compute_dvfs_only", "energy_j"] == df.loc["only_compute_freq_mhz", "energy_j"]
     for col in ["energy_j", "latency_ms", "feasible", "saving_pct", "split", "compute_freq_mhz", "mem_freq_mhz", "tx_power_w", "description"]:
         assert col in df.columns
     opt = df.loc["optimal"]
@@ -196,3 +199,91 @@ def test_cpu_dvfs_model_plan_can_miss_the_deadline():
     assert not df.loc["cpu_dvfs_model", "feasible"]
     assert df.loc["cpu_dvfs_model", "compute_freq_mhz"] == 400.0 and df.loc["optimal", "compute_freq_mhz"] == 800.0
     assert df.loc["cpu_dvfs_model", "latency_ms"] == pytest.approx(16.5)
+
+
+def _same_dicts(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k] == b[k], k
+
+
+@pytest.mark.parametrize("case", ["feasible", "infeasible", "full_offload", "model", "labels"])
+def test_solution_pickles_and_round_trips_to_dict(case):
+    """Issue 15.10: every result type pickles and round-trips to_dict / from_dict."""
+    import pickle
+
+    t = tables()
+    if case == "model":
+        dev = dvfskit.Device("W / f + M / m", "p0 + k * f**2", {"W": [200.0, 100.0], "M": [300.0, 200.0],
+                             "p0": [0.5, 0.4], "k": [2e-6, 1e-6]}, (200.0, 1000.0), (400.0, 1600.0))
+        problem = dvfskit.Problem.from_models(dev, dvfskit.Channel(1e6, 1e-7, 1e-17, 1.0, 0.1),
+                                              dvfskit.Server([2.0, 1.0, 0.0]), [3e5, 2e5, 0.0], 3.0, starts=4)
+    elif case == "labels":
+        configs = pd.DataFrame({"cpu_freq_mhz": [345.6, 2035.2, 2035.2], "core_mask": ["1111", "1111", "1100"]})
+        problem = dvfskit.Problem.from_config_tables(configs, [[3.0, 1.0, 1.5], [2.0, 0.8, 1.0]],
+                                                     [[1.0, 3.0, 2.0], [1.0, 3.0, 2.0]], [1e9, 1e9, 0.0],
+                                                     [2.0, 1.0, 0.0], bandwidth_hz=1e6, gain=1e-7,
+                                                     noise_w_per_hz=1e-17, p_max_w=1.0, deadline_ms=4.0)
+    else:
+        if case == "full_offload":
+            t["block_power_w"] = t["block_power_w"] * 1e4
+            t["out_bits"] = np.full(5, 4e4)
+        if case == "infeasible":
+            t["deadline_ms"] = 0.01
+        problem = dvfskit.Problem.from_tables(**t, p_circuit_w=0.1)
+    sol = dvfskit.solve(problem, "edp" if case == "labels" else "energy")
+    d = sol.to_dict()
+    json.dumps(d)
+    again = dvfskit.Solution.from_dict(json.loads(json.dumps(d)))
+    _same_dicts(again.to_dict(), d)
+    assert repr(again) == repr(sol)
+    unpickled = pickle.loads(pickle.dumps(sol))
+    _same_dicts(unpickled.to_dict(), d)
+    assert repr(unpickled) == repr(sol) and unpickled.config == sol.config
+    if case == "full_offload":
+        assert sol.config is None and d["config"] is None and sol.config_index is None
+    if case == "labels":
+        assert list(sol.config) == ["cpu_freq_mhz", "core_mask"]
+        assert sol.config == problem.configs.label(sol.config_index)
+        assert "core_mask=" in repr(sol) and "cpu_freq_mhz=" in repr(sol)
+        assert math.isnan(sol.compute_freq_mhz) and d["compute_freq_mhz"] is None  # no such knob
+    if case == "model":
+        assert set(sol.config) == {"compute_freq_mhz", "mem_freq_mhz"} and sol.config_index is None
+    if case == "infeasible":
+        assert not again.feasible and again.reason == sol.reason
+
+
+def test_predicted_tables_say_so_in_results():
+    rng = np.random.default_rng(1)
+    f = np.repeat([300.0, 600.0, 900.0], 2)
+    m = np.tile([800.0, 1600.0], 3)
+    df = pd.DataFrame({"block": np.repeat([0, 1], 6), "compute_freq_mhz": np.tile(f, 2), "mem_freq_mhz": np.tile(m, 2)})
+    df["latency_ms"] = (np.where(df.block == 0, 30.0, 12.0) * (df.compute_freq_mhz / 1000) ** -1.0 + 2.0
+                        + 3.0 * (df.mem_freq_mhz / 1000) ** -0.7) * rng.normal(1, 1e-3, len(df))
+    df["power_w"] = 1.0 + 2.0 * (df.compute_freq_mhz / 1000) ** 2.5 + 0.3 * (df.mem_freq_mhz / 1000)
+    lat = dvfskit.fit("joint_mem_comp", df, "latency_ms", by="block", max_iterations=5000)
+    pw = dvfskit.fit("cmos", df, "power_w", max_iterations=5000)
+    configs = dvfskit.ConfigSet.grid({"compute_freq_mhz": [300.0, 450.0, 600.0, 900.0], "mem_freq_mhz": [800.0, 1600.0]})
+    p = dvfskit.Problem.from_fits(lat, pw, configs, out_bits=[2e5, 1e5, 0.0], server_latency_ms=[3.0, 1.0, 0.0],
+                                  bandwidth_hz=1e6, gain=1e-7, noise_w_per_hz=1e-17, p_max_w=1.0, deadline_ms=200.0)
+    assert p.tables_kind == "predicted" and p.block_names == [0, 1]
+    # the tables are the fitted models at every configuration (450 MHz was never measured)
+    table = configs.table
+    np.testing.assert_allclose(p.config_latency_ms[1], lat[1].predict(table), rtol=1e-14)
+    np.testing.assert_allclose(p.config_power_w[0], pw.predict(table), rtol=1e-14)
+    sol = dvfskit.solve(p)
+    assert sol.tables_kind == "predicted" and "predicted" in repr(sol)
+    assert dvfskit.baselines(p).attrs["tables_kind"] == "predicted"
+    assert dvfskit.sweep(p, {"deadline_ms": [100.0, 200.0]}, progress=False).attrs["tables_kind"] == "predicted"
+    assert "predicted tables" in repr(p)
+    # a model predicting a negative latency somewhere is refused, naming model, block and configuration
+    low = dvfskit.ConfigSet.grid({"compute_freq_mhz": [300.0, 1e5], "mem_freq_mhz": [800.0]})
+    bad = dvfskit.fit(dvfskit.Model("a - b * compute_freq_mhz", ["compute_freq_mhz"]), df[df.block == 0],
+                      "latency_ms")
+    with pytest.raises(ValueError, match=r"latency model .* of block 'network' predicts .* at configuration 1"):
+        dvfskit.Problem.from_fits(bad, pw, low, out_bits=[2e5, 0.0], server_latency_ms=[3.0, 0.0], bandwidth_hz=1e6,
+                                  gain=1e-7, noise_w_per_hz=1e-17, p_max_w=1.0, deadline_ms=200.0)
+    with pytest.raises(ValueError, match="reads 'mem_freq_mhz', which is not a knob"):
+        dvfskit.Problem.from_fits(lat, pw, dvfskit.ConfigSet({"compute_freq_mhz": [300.0]}), out_bits=[2e5, 1e5, 0.0],
+                                  server_latency_ms=[3.0, 1.0, 0.0], bandwidth_hz=1e6, gain=1e-7,
+                                  noise_w_per_hz=1e-17, p_max_w=1.0, deadline_ms=200.0)

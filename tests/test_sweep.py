@@ -147,17 +147,21 @@ def test_deterministic_across_threads_and_chunks(problem):
         pd.testing.assert_frame_equal(df, ref, check_exact=True)
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".PARQUET", ".Csv"])
 def test_out_streams_chunks_to_disk(problem, tmp_path, suffix):
     ref = dvfskit.sweep(problem, GRID, progress=False)
     path = tmp_path / f"sweep{suffix}"
     got = dvfskit.sweep(problem, GRID, chunk_size=7, progress=False, out=str(path))
-    assert got == path and path.exists()
-    back = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
-    if suffix == ".parquet":
+    assert got == path and path.is_dir()
+    kind = suffix.lower()[1:]
+    assert sorted(p.name for p in path.iterdir()) == ["_manifest.json"] + [f"part-{i:06d}.{kind}" for i in range(5)]
+    back = dvfskit.read_sweep(path)
+    assert back.attrs["complete"] and back.attrs["rows_total"] == 30
+    if kind == "parquet":
         pd.testing.assert_frame_equal(back, ref, check_exact=True)
-    else:
-        pd.testing.assert_frame_equal(back, ref, check_dtype=False, rtol=1e-15)
+        pd.testing.assert_frame_equal(pd.read_parquet(path), ref, check_exact=True)  # pandas reads the folder
+    else:  # CSV: the same values (round-trip floats), plain dtypes (no categoricals)
+        pd.testing.assert_frame_equal(back, ref, check_dtype=False, check_exact=True)
 
 
 def test_keyboard_interrupt_keeps_finished_chunks(problem, tmp_path):
@@ -176,9 +180,11 @@ def test_keyboard_interrupt_keeps_finished_chunks(problem, tmp_path):
     pd.testing.assert_frame_equal(df, ref.iloc[:8], check_exact=True)
     seen.clear()
     path = tmp_path / "partial.parquet"
-    with pytest.warns(RuntimeWarning, match="interrupted"):
+    with pytest.warns(RuntimeWarning, match="interrupted.*resume=True"):
         got = dvfskit.sweep(problem, GRID, chunk_size=4, progress=stop_after_two, out=path)
-    pd.testing.assert_frame_equal(pd.read_parquet(got), ref.iloc[:8], check_exact=True)
+    back = dvfskit.read_sweep(got)
+    assert not back.attrs["complete"] and back.attrs["rows_done"] == 8
+    pd.testing.assert_frame_equal(back, ref.iloc[:8], check_exact=True)
 
 
 def test_progress_bar_runs(problem, capsys):
@@ -199,8 +205,9 @@ def test_validation(problem):
         dvfskit.sweep(problem, GRID, baselines=["race_to_idle"])
     with pytest.raises(ValueError, match="backend"):
         dvfskit.sweep(problem, GRID, backend="mpi")
-    with pytest.raises(ValueError, match="parquet or .csv"):
-        dvfskit.sweep(problem, GRID, out="x.json")
+    for out in ("x.json", "x.xlsx", "x"):
+        with pytest.raises(ValueError, match="parquet or .csv"):
+            dvfskit.sweep(problem, GRID, out=out)
     with pytest.raises(TypeError, match="from_tables"):
         dvfskit.sweep(lambda device: "no problem", {"device": [1], "deadline_ms": [1.0]})
     assert len(dvfskit.sweep(problem, {}, progress=False)) == 1  # the problem's own scenario
@@ -258,7 +265,13 @@ def test_dask_interrupt_and_parquet(problem, dask_client, tmp_path):
     pd.testing.assert_frame_equal(df, ref.iloc[:10], check_exact=True)
     path = dvfskit.sweep(problem, GRID, backend="dask", client=dask_client, chunk_size=4, progress=False,
                          out=tmp_path / "d.parquet")
-    pd.testing.assert_frame_equal(pd.read_parquet(path), ref, check_exact=True)
+    pd.testing.assert_frame_equal(dvfskit.read_sweep(path), ref, check_exact=True)
+    # interrupted on Dask, resumed on threads: the same rows
+    with pytest.warns(RuntimeWarning, match="interrupted: 10 of 30"):
+        dvfskit.sweep(problem, GRID, backend="dask", client=dask_client, chunk_size=5, progress=stop,
+                      out=tmp_path / "r.csv")
+    dvfskit.sweep(problem, GRID, progress=False, out=tmp_path / "r.csv", resume=True)
+    pd.testing.assert_frame_equal(dvfskit.read_sweep(tmp_path / "r.csv"), ref, check_dtype=False, check_exact=True)
 
 
 def test_grouped_fit_on_dask_equals_threads(dask_client):
@@ -286,9 +299,9 @@ def test_grouped_fit_on_dask_equals_threads(dask_client):
 def test_sigint_during_a_write_keeps_that_chunk(problem, tmp_path, monkeypatch):
     import signal
 
-    from dvfskit import _sweep
+    from dvfskit import _output
 
-    real_write = _sweep._Sink.write
+    real_write = _output.FolderSink.write
     calls = []
 
     def write_then_sigint(self, df):
@@ -297,10 +310,76 @@ def test_sigint_during_a_write_keeps_that_chunk(problem, tmp_path, monkeypatch):
             signal.raise_signal(signal.SIGINT)  # Ctrl-C in the middle of writing the third chunk
         real_write(self, df)
 
-    monkeypatch.setattr(_sweep._Sink, "write", write_then_sigint)
+    monkeypatch.setattr(_output.FolderSink, "write", write_then_sigint)
     ref = dvfskit.sweep(problem, GRID, progress=False)
     calls.clear()
     with pytest.warns(RuntimeWarning, match="interrupted: 12 of 30"):
         path = dvfskit.sweep(problem, GRID, chunk_size=4, progress=False, out=tmp_path / "s.csv")
-    back = pd.read_csv(path)
-    pd.testing.assert_frame_equal(back, ref.iloc[:12], check_dtype=False, rtol=1e-15)
+    back = dvfskit.read_sweep(path)
+    pd.testing.assert_frame_equal(back, ref.iloc[:12], check_dtype=False, check_exact=True)
+
+
+# ------------------------------------------------------------------- configuration sets
+
+def knob_problem(seed: int = 5, fractions=(0.0, 0.5, 1.0), with_label: bool = True) -> dvfskit.Problem:
+    rng = np.random.default_rng(seed)
+    axes = {"cpu_freq_mhz": [345.6, 1190.4, 2035.2], "compute_freq_mhz": [140.25, 497.25, 943.5, 1300.5]}
+    if with_label:
+        axes["core_mask"] = ["1111", "1100"]
+    grid = pd.MultiIndex.from_product(axes.values(), names=list(axes)).to_frame(index=False)
+    configs = grid[rng.random(len(grid)) < 0.6].reset_index(drop=True)  # a sparse measured set
+    L = 4
+    cores = configs["core_mask"].str.count("1").to_numpy() if with_label else np.full(len(configs), 4)
+    lat = (rng.uniform(20, 80, (L, 1)) / configs["compute_freq_mhz"].to_numpy() * 100
+           + rng.uniform(5, 30, (L, 1)) / configs["cpu_freq_mhz"].to_numpy() * 100 * (4 / cores))
+    pw = 1.0 + 2e-6 * configs["compute_freq_mhz"].to_numpy() ** 2 + 5e-7 * configs["cpu_freq_mhz"].to_numpy() ** 2 \
+        + 0.2 * cores + 0 * lat
+    return dvfskit.Problem.from_config_tables(
+        configs, lat, pw, np.r_[1.2e6, rng.uniform(2e5, 3e6, L - 1), 8e3],
+        np.r_[np.cumsum(rng.uniform(0.2, 1.0, L)[::-1])[::-1], 0.0], bandwidth_hz=2e6, gain=1e-7,
+        noise_w_per_hz=4e-19, p_max_w=0.5, deadline_ms=20.0, p_circuit_w=0.1, idle_power_w=0.3,
+        offload_fractions=None if fractions is None else list(fractions))
+
+
+def test_sweep_over_knobs_with_partial_offloading_matches_solve_and_baselines():
+    p = knob_problem()
+    names = dvfskit.baselines(p).index[1:].tolist()
+    assert names == ["max_frequency", "only_cpu_freq_mhz", "only_compute_freq_mhz", "compute_dvfs_only",
+                     "cpu_dvfs_model", "all_local", "full_offload", "fixed_max_power"]
+    df = dvfskit.sweep(p, {"deadline_ms": [1.0, 6.0, 12.0, 30.0, 80.0], "bandwidth_hz": [3e5, 2e6, 2e7]},
+                       progress=False)
+    assert [c for c in df.columns if c in p.configs.knobs] == list(p.configs.knobs)
+    assert isinstance(df["core_mask"].dtype, pd.CategoricalDtype) and df["config"].dtype == np.int32
+    assert 0 < df["feasible"].sum() < len(df) and (df["offload_fraction"].isin([0.0, 0.5, 1.0])).all()
+    assert ((df["offload_fraction"] > 0) & (df["offload_fraction"] < 1)).any()
+    for i in range(len(df)):
+        row = df.iloc[i]
+        q = p.with_scenario(deadline_ms=row["deadline_ms"], bandwidth_hz=row["bandwidth_hz"])
+        s = dvfskit.solve(q)
+        assert row["energy_j"] == s.energy_j and row["offload_fraction"] == s.offload_fraction
+        assert row["config"] == (-1 if s.config is None else s.config_index)
+        for knob in p.configs.knobs:
+            if s.config is None:
+                assert pd.isna(row[knob])
+            else:
+                assert row[knob] == s.config[knob]
+        b = dvfskit.baselines(q)
+        for name in names:
+            assert row[f"{name}_energy_j"] == b.loc[name, "energy_j"], name
+            assert bool(row[f"{name}_feasible"]) == b.loc[name, "feasible"], name
+
+
+def test_sweep_of_problems_with_different_knobs_has_the_union_of_columns():
+    probs = {"jetson": knob_problem(), "grid": make_problem(2)}
+    df = dvfskit.sweep(probs, {"deadline_ms": [10.0, 40.0]}, progress=False)
+    jetson, grid = df[df["problem"] == "jetson"], df[df["problem"] == "grid"]
+    for knob in ("cpu_freq_mhz", "core_mask"):  # knobs the grid problem does not have
+        assert grid[knob].isna().all() and jetson[knob].notna().any()
+    assert jetson["mem_freq_mhz"].isna().all() and grid["mem_freq_mhz"].notna().all()
+    assert grid["only_cpu_freq_mhz_energy_j"].isna().all() and not grid["only_cpu_freq_mhz_feasible"].any()
+    assert jetson["only_mem_freq_mhz_energy_j"].isna().all()
+    for name, sub in df.groupby("problem", observed=True):
+        alone = dvfskit.sweep(probs[name], {"deadline_ms": [10.0, 40.0]}, progress=False)
+        pd.testing.assert_series_equal(sub["energy_j"].reset_index(drop=True), alone["energy_j"])
+    with pytest.raises(ValueError, match="only_mem_freq_mhz"):
+        dvfskit.sweep(probs, {"deadline_ms": [10.0]}, baselines=["only_mem_freq_mhz"], progress=False)

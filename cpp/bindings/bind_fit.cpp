@@ -240,8 +240,17 @@ void bind_fit(py::module_& m) {
       .def_readonly("grids", &GridGuess::grids);
 
   py::class_<Expression>(m, "Expression", "A parsed model expression over named inputs and parameters.")
-      .def(py::init<std::string, std::vector<std::string>, std::optional<std::vector<std::string>>>(),
-           py::arg("text"), py::arg("inputs"), py::arg("parameters") = py::none())
+      .def(py::init([](const py::str& text, std::vector<std::string> inputs,
+                       std::optional<std::vector<std::string>> parameters, bool allow_unused_parameters) {
+             // UTF-8 with lone surrogates passed through, for the parser to reject by position.
+             const py::bytes utf8 = py::reinterpret_steal<py::bytes>(
+                 PyUnicode_AsEncodedString(text.ptr(), "utf-8", "surrogatepass"));
+             if (!utf8) throw py::error_already_set();
+             return Expression(std::string(utf8), std::move(inputs), std::move(parameters),
+                               allow_unused_parameters ? UnusedParameters::Allow : UnusedParameters::Reject);
+           }),
+           py::arg("text"), py::arg("inputs"), py::arg("parameters") = py::none(), py::kw_only(),
+           py::arg("allow_unused_parameters") = false)
       .def_property_readonly("text", &Expression::text)
       .def_property_readonly("inputs", &Expression::inputs)
       .def_property_readonly("parameters", &Expression::parameters)

@@ -1,6 +1,7 @@
 // Bindings for the batch solve: scenarios in as one (n, 7) float64 array, results out as numpy
 // columns that take over the C++ vectors (no copy, no per-scenario Python objects). The GIL is
-// released while the batch runs.
+// released while the batch runs; Ctrl-C stops it within one scenario per thread
+// (KeyboardInterrupt).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
+#include "interrupt.hpp"
 #include "dvfskit/offload_problem.hpp"
 #include "dvfskit/offload_solve.hpp"
 #include "dvfskit/sweep.hpp"
@@ -56,21 +58,26 @@ void bind_sweep(py::module_& m) {
         if (kind < 0 || kind > 3) throw py::value_error("objective kind must be 0..3");
         const Objective obj{static_cast<ObjectiveKind>(kind), weight};
         const std::vector<Scenario> scenarios = to_scenarios(scenario_array);
-        // (split, compute_index, mem_index, fixed_max_power, plan_on: TableProblem | None); the
-        // list keeps the plan_on tables alive for the call.
+        // (split, fraction, configs: ConfigSubset | None, fixed_max_power, plan_on: TableProblem | None);
+        // the list keeps the subsets and plan_on tables alive for the call.
         std::vector<Baseline> baselines;
         for (const py::handle item : baseline_specs) {
           const auto spec = item.cast<py::tuple>();
-          if (spec.size() != 5) throw py::value_error("a baseline is (split, compute_index, mem_index, fixed_max_power, plan_on)");
+          if (spec.size() != 5)
+            throw py::value_error("a baseline is (split, fraction, configs, fixed_max_power, plan_on)");
           Baseline b;
-          b.restriction = Restriction{spec[0].cast<int>(), spec[1].cast<int>(), spec[2].cast<int>(), spec[3].cast<bool>()};
+          b.restriction.split = spec[0].cast<int>();
+          b.restriction.fraction = spec[1].cast<double>();
+          if (!spec[2].is_none()) b.restriction.configs = &spec[2].cast<const ConfigSubset&>();
+          b.restriction.fixed_max_power = spec[3].cast<bool>();
           if (!spec[4].is_none()) b.plan_on = &spec[4].cast<const TableProblem&>();
           baselines.push_back(b);
         }
         SweepColumns c;
         {
+          const PythonInterrupt interrupt;
           py::gil_scoped_release release;
-          c = solve_batch(tp, scenarios, obj, baselines, threads);
+          c = solve_batch(tp, scenarios, obj, baselines, threads, interrupt.token());
         }
         py::dict out;
         out["feasible"] = to_numpy(std::move(c.feasible));
@@ -85,8 +92,7 @@ void bind_sweep(py::module_& m) {
         out["latency_server_ms"] = to_numpy(std::move(c.latency_server_ms));
         out["min_latency_ms"] = to_numpy(std::move(c.min_latency_ms));
         out["split"] = to_numpy(std::move(c.split));
-        out["compute_index"] = to_numpy(std::move(c.compute_index));
-        out["mem_index"] = to_numpy(std::move(c.mem_index));
+        out["config"] = to_numpy(std::move(c.config));
         out["compute_freq_mhz"] = to_numpy(std::move(c.compute_freq_mhz));
         out["mem_freq_mhz"] = to_numpy(std::move(c.mem_freq_mhz));
         out["tx_power_w"] = to_numpy(std::move(c.tx_power_w));
@@ -104,8 +110,8 @@ void bind_sweep(py::module_& m) {
       },
       py::arg("problem"), py::arg("scenarios"), py::arg("kind") = 0, py::arg("weight") = 0.0,
       py::arg("baselines") = py::list(), py::arg("threads") = 0,
-      "Solve every row of scenarios (n, 7) and each baseline (split, compute_index, mem_index, fixed_max_power, "
-      "plan_on) on `threads` threads (0 = all cores), GIL released. Returns a dict of numpy columns "
+      "Solve every row of scenarios (n, 7) and each baseline (split, fraction, configs, fixed_max_power, plan_on) "
+      "on `threads` threads (0 = all cores), GIL released, Ctrl-C raising KeyboardInterrupt. Returns a dict of numpy columns "
       "(feasible as uint8) and 'baselines', a list of dicts (energy_j, latency_ms, feasible).");
 }
 

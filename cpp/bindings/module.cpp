@@ -19,6 +19,7 @@ PYBIND11_MODULE(_core, m) {
   });
   dvfskit::bindings::bind_configs(m);
   dvfskit::bindings::bind_fit(m);
+  dvfskit::bindings::bind_governor(m);
   dvfskit::bindings::bind_solve(m);
   dvfskit::bindings::bind_schedule(m);
   dvfskit::bindings::bind_sweep(m);

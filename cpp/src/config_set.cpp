@@ -99,6 +99,14 @@ ConfigSet ConfigSet::grid(const std::vector<std::string>& knobs, const std::vect
   return ConfigSet(knobs, std::move(values));
 }
 
+std::size_t ConfigSet::bytes() const {
+  std::size_t n = sizeof(*this) + values_.size() * sizeof(double) + codes_.size() * sizeof(int) +
+                  sorted_.size() * sizeof(std::size_t) + frequency_.size();
+  for (const auto& lv : levels_) n += lv.size() * sizeof(double);
+  for (const auto& k : knobs_) n += k.size();
+  return n;
+}
+
 std::optional<std::size_t> ConfigSet::knob_index(std::string_view name) const {
   for (std::size_t j = 0; j < knobs_.size(); ++j)
     if (knobs_[j] == name) return j;

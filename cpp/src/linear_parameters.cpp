@@ -60,9 +60,13 @@ bool is_affine_in(const std::vector<Instruction>& program, const std::vector<cha
 
 std::vector<int> linear_parameters(const Expression& expression) {
   const std::size_t np = expression.parameters().size();
+  std::vector<char> used(np, 0);  // a listed parameter may be absent: it is in nothing
+  for (const Instruction& ins : expression.program())
+    if (ins.op == OpCode::Param) used[static_cast<std::size_t>(ins.index)] = 1;
   std::vector<char> in_set(np, 0);
   std::vector<int> chosen;
   for (std::size_t j = 0; j < np; ++j) {
+    if (!used[j]) continue;
     in_set[j] = 1;
     if (is_affine_in(expression.program(), in_set)) {
       chosen.push_back(static_cast<int>(j));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -31,15 +32,22 @@ struct Values {
   std::array<double, 5> g_cost{}, g_a{}, g_b{}, g_t{};  // gradients wrt y of cost, A - z, B - z, t_loc + z
 };
 
+// NLopt proposed a non-finite point: that start is abandoned (not an error of the model).
+struct BadIterate : std::exception {};
+
 // Evaluates one split's model at scaled y; caches the last point (NLopt asks objective and
 // constraints separately at the same x). Owned by one solve call: no sharing.
 class SplitModel {
  public:
   SplitModel(const ModelProblem& mp, const Scenario& sc, const Objective& obj, std::size_t l, double deadline_ms,
-             double z_scale)
+             double z_scale, const CancelToken* cancel)
       : mp_(mp), sc_(sc), obj_(obj), l_(l), deadline_ms_(deadline_ms), z_scale_(z_scale),
-        up_{sc.bandwidth_hz, sc.gain, sc.noise_w_per_hz},
-        stack_(std::max(mp.latency_expression().stack_size(), mp.power_expression().stack_size()) + 1) {}
+        up_{sc.bandwidth_hz, sc.gain, sc.noise_w_per_hz}, cancel_(cancel), stack_(mp.stack_size()) {}
+
+  // An exception raised inside an NLopt callback (a bad model value, cancellation): kept here
+  // and rethrown after NLopt returns.
+  void fail(std::exception_ptr e) { if (!error_) error_ = e; }
+  void rethrow() const { if (error_) std::rethrow_exception(error_); }
 
   double bits() const { return l_ < mp_.num_blocks() ? mp_.out_bits(l_) : 0.0; }
   double z_scale() const { return z_scale_; }
@@ -55,6 +63,9 @@ class SplitModel {
 
  private:
   void compute(const double* y) {
+    check(cancel_);
+    for (int k = 0; k < 5; ++k)
+      if (!std::isfinite(y[k])) throw BadIterate();  // the optimiser's, not the model's
     const auto& cr = mp_.compute_range();
     const auto& mr = mp_.memory_range();
     const double df = cr.hi_mhz - cr.lo_mhz, dm = mr.hi_mhz - mr.lo_mhz;
@@ -67,8 +78,8 @@ class SplitModel {
     const Jet2 fm[2] = {Jet2(v.f, 0), Jet2(v.m, 1)};
     Jet2 t_loc(0.0), e_loc(0.0), t_rest(0.0), e_rest(0.0);
     for (std::size_t i = 0; i < mp_.num_blocks(); ++i) {
-      const Jet2 t = mp_.latency_expression().evaluate<Jet2>(mp_.coefficients(i), fm, stack_.data());
-      const Jet2 pw = mp_.power_expression().evaluate<Jet2>(mp_.coefficients(i), fm, stack_.data());
+      Jet2 t, pw;
+      mp_.block<Jet2>(i, fm, stack_.data(), t, pw);
       if (i < l_) { t_loc += t; e_loc += t * pw; }
       else { t_rest += t; e_rest += t * pw; }
     }
@@ -140,6 +151,8 @@ class SplitModel {
   double deadline_ms_;
   double z_scale_;
   Uplink up_;
+  const CancelToken* cancel_;
+  std::exception_ptr error_;
   std::vector<Jet2> stack_;
   std::array<double, 5> last_y_{};
   bool has_cache_ = false;
@@ -151,29 +164,50 @@ struct Callback {
   double cost_scale;
 };
 
+// NLopt callbacks: an exception is kept in the model and NLopt told to stop.
+template <typename F>
+double guarded(SplitModel* m, F&& f) {
+  try {
+    return f();
+  } catch (const BadIterate&) {
+    throw nlopt::forced_stop();
+  } catch (...) {
+    m->fail(std::current_exception());
+    throw nlopt::forced_stop();
+  }
+}
+
 double objective_cb(unsigned, const double* y, double* grad, void* data) {
   auto* cb = static_cast<Callback*>(data);
-  const Values& v = cb->model->at(y);
-  if (grad) for (int k = 0; k < 5; ++k) grad[k] = v.g_cost[k] / cb->cost_scale;
-  return v.cost / cb->cost_scale;
+  return guarded(cb->model, [&] {
+    const Values& v = cb->model->at(y);
+    if (grad) for (int k = 0; k < 5; ++k) grad[k] = v.g_cost[k] / cb->cost_scale;
+    return v.cost / cb->cost_scale;
+  });
 }
 double constraint_a(unsigned, const double* y, double* grad, void* data) {
   SplitModel* m = static_cast<Callback*>(data)->model;
-  const Values& v = m->at(y);
-  if (grad) for (int k = 0; k < 5; ++k) grad[k] = v.g_a[k] / m->z_scale();
-  return (v.a_ms - v.z) / m->z_scale();
+  return guarded(m, [&] {
+    const Values& v = m->at(y);
+    if (grad) for (int k = 0; k < 5; ++k) grad[k] = v.g_a[k] / m->z_scale();
+    return (v.a_ms - v.z) / m->z_scale();
+  });
 }
 double constraint_b(unsigned, const double* y, double* grad, void* data) {
   SplitModel* m = static_cast<Callback*>(data)->model;
-  const Values& v = m->at(y);
-  if (grad) for (int k = 0; k < 5; ++k) grad[k] = v.g_b[k] / m->z_scale();
-  return (v.b_ms - v.z) / m->z_scale();
+  return guarded(m, [&] {
+    const Values& v = m->at(y);
+    if (grad) for (int k = 0; k < 5; ++k) grad[k] = v.g_b[k] / m->z_scale();
+    return (v.b_ms - v.z) / m->z_scale();
+  });
 }
 double constraint_t(unsigned, const double* y, double* grad, void* data) {
   SplitModel* m = static_cast<Callback*>(data)->model;
-  const Values& v = m->at(y);
-  if (grad) for (int k = 0; k < 5; ++k) grad[k] = v.g_t[k] / m->z_scale();
-  return (v.t_loc + v.z - m->deadline_ms()) / m->z_scale();
+  return guarded(m, [&] {
+    const Values& v = m->at(y);
+    if (grad) for (int k = 0; k < 5; ++k) grad[k] = v.g_t[k] / m->z_scale();
+    return (v.t_loc + v.z - m->deadline_ms()) / m->z_scale();
+  });
 }
 
 double van_der_corput(int n, int base) {
@@ -192,7 +226,7 @@ struct Best {
 
 // Best plan over all splits for `deadline_ms` (may be +inf).
 Best optimise(const ModelProblem& mp, const Scenario& sc, const Objective& obj, const ModelSolveOptions& opt,
-              double deadline_ms) {
+              double deadline_ms, const CancelToken* cancel) {
   Best best;
   const std::size_t L = mp.num_blocks();
   for (std::size_t l = 0; l <= L; ++l) {
@@ -209,7 +243,7 @@ Best optimise(const ModelProblem& mp, const Scenario& sc, const Objective& obj, 
       const double b = (l < L ? up.transmit_time_s(mp.out_bits(l), sc.p_max_w) * 1e3 : 0.0) + mp.server_latency_ms(l);
       z_scale = std::max({rest, b, 1e-3});
     }
-    SplitModel model(mp, sc, obj, l, deadline_ms, z_scale);
+    SplitModel model(mp, sc, obj, l, deadline_ms, z_scale, cancel);
     const bool sends = l < L && model.bits() > 0.0;
     std::vector<double> lo{0, 0, 0, 0, 0}, hi{1, 1, 1, 1, 1};
     if (mp.compute_range().hi_mhz == mp.compute_range().lo_mhz) hi[0] = 0.0;
@@ -247,6 +281,8 @@ Best optimise(const ModelProblem& mp, const Scenario& sc, const Objective& obj, 
       } catch (const std::exception&) {
         // roundoff or forced stop: y holds the last iterate; judged below like any other.
       }
+      model.rethrow();  // a bad model value or cancellation inside NLopt
+      if (!std::all_of(y.begin(), y.end(), [](double v) { return std::isfinite(v); })) continue;
       for (int k = 0; k < 5; ++k) y[k] = std::min(std::max(y[k], lo[k]), hi[k]);
       Values v = model.at(y.data());
       // The true latency: the parallel part is max(A, B), whatever z ended at.
@@ -298,18 +334,19 @@ OffloadSolution to_solution(const ModelProblem& mp, const Best& b) {
 
 }  // namespace
 
-OffloadSolution solve(const ModelProblem& mp, const Scenario& sc, const Objective& obj, const ModelSolveOptions& opt) {
+OffloadSolution solve(const ModelProblem& mp, const Scenario& sc, const Objective& obj, const ModelSolveOptions& opt,
+                      const CancelToken* cancel) {
   validate(sc);
   if (obj.kind == ObjectiveKind::Weighted && !(std::isfinite(obj.weight) && obj.weight >= 0.0))
     throw std::invalid_argument("weight must be finite and >= 0");
-  const Best best = optimise(mp, sc, obj, opt, sc.deadline_ms);
+  const Best best = optimise(mp, sc, obj, opt, sc.deadline_ms, cancel);
   if (best.found) {
     OffloadSolution s = to_solution(mp, best);
     s.feasible = true;
     s.min_latency_ms = std::numeric_limits<double>::quiet_NaN();  // not computed when feasible
     return s;
   }
-  const Best fastest = optimise(mp, sc, Objective{ObjectiveKind::Latency, 0.0}, opt, kInf);
+  const Best fastest = optimise(mp, sc, Objective{ObjectiveKind::Latency, 0.0}, opt, kInf, cancel);
   OffloadSolution s = to_solution(mp, fastest);
   s.feasible = false;
   s.min_latency_ms = fastest.latency_ms;

@@ -1,9 +1,9 @@
-// Exact enumeration over split points and per-split Pareto fronts, with the optimal transmit
-// power per candidate.
+// Exact enumeration over options (split, offloaded share) and their Pareto fronts, with the
+// optimal transmit power per candidate; branch and bound over options for separable objectives.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,18 +23,20 @@ struct Context {
   const TableProblem& tp;
   const Scenario& sc;
   const Objective& obj;
-  const Restriction& rs;
+  bool fixed_max_power;
   Uplink up;
   double deadline_tol_ms;
-  double p_star;  // unconstrained minimiser of the per-bit transmit cost (Energy, Weighted)
+  double p_star;         // minimiser of the per-bit transmit cost (p + p_circuit [+ weight]) / r(p)
+  double p_star_energy;  // the same without the weight (where the latency does not depend on p)
 };
 
 struct Plan {
   double cost = kInf;
   double energy_j = 0.0, e_loc_j = 0.0, e_tx_j = 0.0, e_idle_j = 0.0;
-  double t_loc_ms = 0.0, t_tx_ms = 0.0, t_srv_ms = 0.0;
+  double t_loc_ms = 0.0, t_end_ms = 0.0, t_tx_ms = 0.0, t_srv_ms = 0.0;
   double p = 0.0;
-  double latency_ms() const { return t_loc_ms + t_tx_ms + t_srv_ms; }
+  // The device's own share ends at t_end; the offloaded share at t_loc + transmit + server.
+  double latency_ms() const { return std::max(t_end_ms, t_loc_ms + t_tx_ms + t_srv_ms); }
 };
 
 double objective_value(const Objective& o, double energy_j, double latency_ms) {
@@ -55,6 +57,15 @@ void fill(const Context& cx, double bits, double p, Plan& plan) {
   plan.e_tx_j = bits > 0.0 ? (p + cx.sc.p_circuit_w) * s : 0.0;
   plan.energy_j = plan.e_loc_j + plan.e_tx_j + plan.e_idle_j;
   plan.cost = objective_value(cx.obj, plan.energy_j, plan.latency_ms());
+}
+
+// The local and server parts of a plan (everything but the transmission).
+void base(const Context& cx, const OffloadOption& op, double t_loc_ms, double t_end_ms, double e_loc_mj, Plan& plan) {
+  plan.t_loc_ms = t_loc_ms;
+  plan.t_end_ms = t_end_ms;
+  plan.e_loc_j = e_loc_mj * 1e-3;
+  plan.t_srv_ms = op.server_ms;
+  plan.e_idle_j = cx.sc.idle_power_w * plan.t_srv_ms * 1e-3;
 }
 
 // Energy-delay product: 1-D minimisation over p in [p_lo, p_hi] (log-spaced scan, then golden
@@ -84,52 +95,57 @@ double edp_power(const Context& cx, double bits, double p_lo, double p_hi, Plan 
     else { a = x1; x1 = x2; f1 = f2; x2 = a + invphi * (b - a); f2 = cost(x2); }
   }
   double u = f1 <= f2 ? x1 : x2;
-  double fu = std::min(f1, f2);
+  const double fu = std::min(f1, f2);
   const double grid_u = u_lo + (u_hi - u_lo) * best / kScan;
   if (best_cost < fu) u = grid_u;
   return std::min(std::max(std::exp(u), p_lo), p_hi);
 }
 
-// Best transmit power for split l and local (t, e); false when the deadline cannot be met.
-// s_min_s: transmit time of split l at p_max (seconds).
-bool best_plan(const Context& cx, std::size_t l, double s_min_s, double t_loc_ms, double e_loc_mj, Plan& plan) {
-  const TableProblem& tp = cx.tp;
-  const double bits = l < tp.num_blocks() ? tp.out_bits(l) : 0.0;
-  plan.t_loc_ms = t_loc_ms;
-  plan.e_loc_j = e_loc_mj * 1e-3;
-  plan.t_srv_ms = tp.server_latency_ms(l);
-  plan.e_idle_j = cx.sc.idle_power_w * plan.t_srv_ms * 1e-3;
+double clamp(double x, double lo, double hi) { return std::min(std::max(x, lo), hi); }
+
+// Best transmit power for option op at a configuration with serial local time t_loc, local end
+// t_end and compute energy e_loc; false when the deadline cannot be met. s_min_s: transmit time
+// at p_max (seconds).
+bool best_plan(const Context& cx, const OffloadOption& op, double s_min_s, double t_loc_ms, double t_end_ms,
+               double e_loc_mj, Plan& plan) {
+  base(cx, op, t_loc_ms, t_end_ms, e_loc_mj, plan);
+  if (!(t_end_ms <= cx.deadline_tol_ms)) return false;
+  const double bits = op.bits;
   const double p_max = cx.sc.p_max_w;
   if (bits <= 0.0) {
     fill(cx, 0.0, 0.0, plan);
-    return plan.t_loc_ms + plan.t_srv_ms <= cx.deadline_tol_ms;
+    return plan.latency_ms() <= cx.deadline_tol_ms;
   }
   const double tau_s = (cx.deadline_tol_ms - plan.t_srv_ms - t_loc_ms) * 1e-3;
   if (!(tau_s >= s_min_s)) return false;
   double p = p_max;
-  if (!cx.rs.fixed_max_power && cx.obj.kind != ObjectiveKind::Latency) {
+  if (!cx.fixed_max_power && cx.obj.kind != ObjectiveKind::Latency) {
     // Aim at the exact deadline (the tolerance only decides feasibility).
     const double tau_exact_s = (cx.sc.deadline_ms - plan.t_srv_ms - t_loc_ms) * 1e-3;
     const double p_need = tau_exact_s > 0.0 ? std::min(cx.up.power_for_time_w(bits, tau_exact_s), p_max) : p_max;
-    if (cx.obj.kind == ObjectiveKind::EnergyDelay) p = edp_power(cx, bits, p_need, p_max, plan);
-    else p = std::min(std::max(cx.p_star, p_need), p_max);
+    // With p >= p_a the offloaded share ends before the device's own: the latency is t_end.
+    const double s_a = (t_end_ms - t_loc_ms - plan.t_srv_ms) * 1e-3;
+    const double p_a = s_a > 0.0 ? cx.up.power_for_time_w(bits, s_a) : kInf;
+    const bool edp = cx.obj.kind == ObjectiveKind::EnergyDelay;
+    if (cx.obj.kind == ObjectiveKind::Energy) {
+      p = clamp(cx.p_star, p_need, p_max);
+    } else if (!(p_a < p_max)) {  // the transmission decides the latency for every p
+      p = edp ? edp_power(cx, bits, p_need, p_max, plan) : clamp(cx.p_star, p_need, p_max);
+    } else {
+      const double split_p = std::max(p_a, p_need);
+      const double p1 = clamp(cx.p_star_energy, split_p, p_max);  // latency t_end: least energy
+      const double p2 = edp ? edp_power(cx, bits, p_need, split_p, plan) : clamp(cx.p_star, p_need, split_p);
+      Plan a = plan, b = plan;
+      fill(cx, bits, p1, a);
+      fill(cx, bits, p2, b);
+      p = b.cost < a.cost ? p2 : p1;
+    }
   }
   fill(cx, bits, p, plan);
   return true;
 }
 
-// The fastest plan of split l at local (t, e): transmit at p_max.
-Plan fastest_plan(const Context& cx, std::size_t l, double t_loc_ms, double e_loc_mj) {
-  Plan plan;
-  plan.t_loc_ms = t_loc_ms;
-  plan.e_loc_j = e_loc_mj * 1e-3;
-  plan.t_srv_ms = cx.tp.server_latency_ms(l);
-  plan.e_idle_j = cx.sc.idle_power_w * plan.t_srv_ms * 1e-3;
-  fill(cx, l < cx.tp.num_blocks() ? cx.tp.out_bits(l) : 0.0, cx.sc.p_max_w, plan);
-  return plan;
-}
-
-OffloadSolution make_solution(const Context& cx, std::size_t l, std::size_t c, const Plan& plan) {
+OffloadSolution make_solution(const Context& cx, const OffloadOption& op, std::size_t k, const Plan& plan) {
   const TableProblem& tp = cx.tp;
   OffloadSolution s;
   s.objective_value = plan.cost;
@@ -138,21 +154,16 @@ OffloadSolution make_solution(const Context& cx, std::size_t l, std::size_t c, c
   s.energy_transmit_j = plan.e_tx_j;
   s.energy_idle_j = plan.e_idle_j;
   s.latency_ms = plan.latency_ms();
-  s.latency_local_ms = plan.t_loc_ms;
+  s.latency_local_ms = plan.t_end_ms;
   s.latency_transmit_ms = plan.t_tx_ms;
   s.latency_server_ms = plan.t_srv_ms;
-  s.split = static_cast<int>(l);
-  if (l > 0) {
-    s.compute_index = static_cast<int>(c / tp.num_mem());
-    s.mem_index = static_cast<int>(c % tp.num_mem());
-    s.compute_freq_mhz = tp.compute_freqs_mhz()[s.compute_index];
-    s.mem_freq_mhz = tp.mem_freqs_mhz()[s.mem_index];
-  } else {
-    s.compute_freq_mhz = kNaN;
-    s.mem_freq_mhz = kNaN;
-  }
+  s.split = static_cast<int>(op.split);
+  const bool nothing_local = op.split == 0 && op.fraction == 1.0;
+  s.config = nothing_local ? -1 : static_cast<int>(k);
+  s.compute_freq_mhz = nothing_local ? kNaN : tp.compute_freq_mhz(k);
+  s.mem_freq_mhz = nothing_local ? kNaN : tp.mem_freq_mhz(k);
   s.tx_power_w = plan.p;
-  s.offload_fraction = l < tp.num_blocks() ? 1.0 : 0.0;
+  s.offload_fraction = op.split < tp.num_blocks() ? op.fraction : 0.0;
   return s;
 }
 
@@ -161,180 +172,207 @@ void validate(const Objective& o) {
     throw std::invalid_argument("weight must be finite and >= 0");
 }
 
-void validate(const TableProblem& tp, const Restriction& r) {
-  if (r.split < -1 || r.split > static_cast<int>(tp.num_blocks()))
-    throw std::invalid_argument("split must be in 0..L");
-  if (r.compute_index < -1 || r.compute_index >= static_cast<int>(tp.num_compute()))
-    throw std::invalid_argument("compute_index out of range");
-  if (r.mem_index < -1 || r.mem_index >= static_cast<int>(tp.num_mem()))
-    throw std::invalid_argument("mem_index out of range");
+std::string format_ms(double v) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.6g ms", v);
+  return buffer;
 }
 
-std::string format_ms(double v) {
-  std::ostringstream os;
-  os.precision(6);
-  os << v << " ms";
-  return os.str();
+// The options a restriction allows, [first, last).
+std::pair<std::size_t, std::size_t> option_range(const TableProblem& tp, const Restriction& r) {
+  if (r.split < -1 || r.split > static_cast<int>(tp.num_blocks())) throw std::invalid_argument("split must be in 0..L");
+  if (r.configs != nullptr && r.configs->problem_id() != tp.id())
+    throw std::invalid_argument("the restriction's configuration subset was built from another problem");
+  if (r.fraction != -1.0 && !(r.fraction >= 0.0 && r.fraction <= 1.0))
+    throw std::invalid_argument("a restricted offload fraction must lie in [0, 1]");
+  if (r.split < 0) return {0, tp.num_options()};
+  const auto l = static_cast<std::size_t>(r.split);
+  return {tp.split_begin(l), tp.split_begin(l + 1)};
 }
 
 }  // namespace
 
-OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objective& obj, const Restriction& rs) {
+PreparedScenario prepare(const Scenario& sc, const Objective& obj) {
   validate(sc);
   validate(obj);
-  validate(tp, rs);
-  const double p_fixed = sc.p_circuit_w + (obj.kind == ObjectiveKind::Weighted ? obj.weight : 0.0);
+  PreparedScenario ps;
+  ps.scenario = sc;
+  ps.objective = obj;
+  ps.deadline_tol_ms = sc.deadline_ms * (1.0 + kDeadlineRelTol);
+  const double w = obj.kind == ObjectiveKind::Weighted ? obj.weight : 0.0;
   const Uplink up{sc.bandwidth_hz, sc.gain, sc.noise_w_per_hz};
-  const Context cx{tp, sc, obj, rs, up, sc.deadline_ms * (1.0 + kDeadlineRelTol),
-                   energy_optimal_power_w(up.snr_per_watt(), p_fixed)};
+  const double p_fixed = sc.p_circuit_w + w;
+  ps.p_star = energy_optimal_power_w(up.snr_per_watt(), p_fixed);
+  ps.p_star_energy = w > 0.0 ? energy_optimal_power_w(up.snr_per_watt(), sc.p_circuit_w) : ps.p_star;
+  ps.rate_max_bps = up.rate_bps(sc.p_max_w);
+  ps.cost_per_bit = ps.p_star > 0.0 ? (ps.p_star + p_fixed) / up.rate_bps(ps.p_star)
+                                    : std::log(2.0) / (sc.bandwidth_hz * up.snr_per_watt());
+  return ps;
+}
 
-  const std::size_t nc = tp.num_configs();
-  const std::size_t nm = tp.num_mem();
-  const bool free_freqs = rs.compute_index < 0 && rs.mem_index < 0;
-  const std::size_t f_lo = rs.compute_index < 0 ? 0 : static_cast<std::size_t>(rs.compute_index);
-  const std::size_t f_hi = rs.compute_index < 0 ? nc / nm : f_lo + 1;
-  const std::size_t m_lo = rs.mem_index < 0 ? 0 : static_cast<std::size_t>(rs.mem_index);
-  const std::size_t m_hi = rs.mem_index < 0 ? nm : m_lo + 1;
-  const std::size_t l_first = rs.split < 0 ? 0 : static_cast<std::size_t>(rs.split);
-  const std::size_t l_last = rs.split < 0 ? tp.num_blocks() : static_cast<std::size_t>(rs.split);
+OffloadSolution solve(const TableProblem& tp, const Scenario& sc, const Objective& obj, const Restriction& rs) {
+  return solve(tp, prepare(sc, obj), rs);
+}
+
+OffloadSolution solve(const TableProblem& tp, const PreparedScenario& ps, const Restriction& rs) {
+  const Scenario& sc = ps.scenario;
+  const Objective& obj = ps.objective;
+  const auto [o_first, o_last] = option_range(tp, rs);
+  const double w = obj.kind == ObjectiveKind::Weighted ? obj.weight : 0.0;
+  const Uplink up{sc.bandwidth_hz, sc.gain, sc.noise_w_per_hz};
+  const Context cx{tp, sc, obj, rs.fixed_max_power, up, ps.deadline_tol_ms, ps.p_star, ps.p_star_energy};
+  const ParetoFronts& F = rs.configs != nullptr ? rs.configs->fronts() : tp.fronts();
+  const double rate_max = ps.rate_max_bps;
 
   Plan best, plan;
-  std::size_t best_l = 0, best_c = 0, fast_l = 0, fast_c = 0;
-  bool found = false;
+  std::size_t best_o = 0, best_k = 0, fast_o = 0, fast_k = 0;
+  bool found = false, any_option = false;
   long evaluated = 0;
   double fastest_latency = kInf;
 
-  const auto consider = [&](std::size_t l, double s_min_s, std::size_t c, double t, double e) {
+  const auto consider = [&](std::size_t o, double s_min_s, std::size_t i) {
     ++evaluated;
-    if (!best_plan(cx, l, s_min_s, t, e, plan)) return;
+    if (!best_plan(cx, tp.option(o), s_min_s, F.t_loc_ms[i], F.t_end_ms[i], F.energy_mj[i], plan)) return;
     if (!found || plan.cost < best.cost || (plan.cost == best.cost && plan.energy_j < best.energy_j)) {
       best = plan;
-      best_l = l;
-      best_c = c;
+      best_o = o;
+      best_k = F.config[i];
       found = true;
-    }
-  };
-  double fast_t = 0.0, fast_e = 0.0;
-  const auto track_fastest = [&](std::size_t l, double s_min_ms, std::size_t c, double t, double e) {
-    const double latency = t + s_min_ms + tp.server_latency_ms(l);
-    if (latency < fastest_latency) {
-      fastest_latency = latency;
-      fast_l = l;
-      fast_c = c;
-      fast_t = t;
-      fast_e = e;
     }
   };
 
   // Exact pruning for separable objectives (energy, weighted): a candidate costs at least
-  // E_local + w t_local + (idle + w) t_server + bits * min_p (p + p_circuit + w) / r(p).
+  // E_compute + w t_loc + (idle + w) t_server + bits * min_p (p + p_circuit + w) / r(p) (at
+  // p_max exactly when the power is fixed there).
   const bool separable = obj.kind == ObjectiveKind::Energy || obj.kind == ObjectiveKind::Weighted;
-  const double w = obj.kind == ObjectiveKind::Weighted ? obj.weight : 0.0;
-  const double cost_per_bit = cx.p_star > 0.0 ? (cx.p_star + p_fixed) / up.rate_bps(cx.p_star)
-                                              : std::log(2.0) / (sc.bandwidth_hz * up.snr_per_watt());
+  const double cost_per_bit = rs.fixed_max_power ? (sc.p_max_w + sc.p_circuit_w + w) / rate_max : ps.cost_per_bit;
   constexpr double kSafety = 1.0 - 1e-12;
 
-  // Front path (free frequencies): per split, the feasible prefix of the Pareto front and a lower
-  // bound; splits are then visited best bound first (branch and bound, exact).
-  struct SplitRange {
-    std::size_t l, begin, stop;
+  // Per option, the candidates meeting the time budget of the serial part (a prefix of the front,
+  // sorted by t_loc) and a lower bound; options are then visited best bound first.
+  struct OptionRange {
+    std::size_t o, begin, stop;
     double s_min_s, fixed, bound;
   };
-  std::vector<SplitRange> ranges;
-  const auto& ft = tp.front_time_ms();
-  const auto& fe = tp.front_energy_mj();
-  const auto& fc = tp.front_config();
-  for (std::size_t l = l_first; l <= l_last; ++l) {
-    const double bits = l < tp.num_blocks() ? tp.out_bits(l) : 0.0;
-    const double s_min_s = up.transmit_time_s(bits, sc.p_max_w);
-    const double s_min_ms = s_min_s * 1e3;
-    const double budget_ms = cx.deadline_tol_ms - tp.server_latency_ms(l) - s_min_ms;
-    if (free_freqs || l == 0) {
-      // Pareto front sorted by local time: the feasible candidates are a prefix.
-      const std::size_t b = tp.front_begin(l), e = tp.front_end(l);
-      track_fastest(l, s_min_ms, fc[b], ft[b], fe[b]);
-      const std::size_t stop = static_cast<std::size_t>(std::upper_bound(ft.begin() + b, ft.begin() + e, budget_ms) - ft.begin());
-      if (stop == b) continue;
-      const double fixed = (sc.idle_power_w + w) * tp.server_latency_ms(l) * 1e-3 + bits * cost_per_bit;
-      // Smallest local energy of the prefix is its last member; smallest time its first.
-      const double bound = (fe[stop - 1] * 1e-3 + w * ft[b] * 1e-3 + fixed) * kSafety;
-      ranges.push_back({l, b, stop, s_min_s, fixed, bound});
-    } else {
-      // Only the configurations the restriction allows (configuration c = f * nm + m).
-      for (std::size_t f = f_lo; f < f_hi; ++f) {
-        for (std::size_t m = m_lo; m < m_hi; ++m) {
-          const std::size_t c = f * nm + m;
-          const double t = tp.local_time_ms(l, c), en = tp.local_energy_mj(l, c);
-          track_fastest(l, s_min_ms, c, t, en);
-          if (t <= budget_ms) consider(l, s_min_s, c, t, en);
-        }
+  thread_local std::vector<OptionRange> ranges;  // reused: no allocation per solve
+  ranges.clear();
+  const auto allowed = [&](std::size_t o) {
+    return rs.fraction == -1.0 || tp.option(o).fraction == rs.fraction || tp.option(o).split == tp.num_blocks();
+  };
+  // Fastest plan of an option (at p_max): on its time front, where t_end meets t_loc + transmit + server.
+  const auto track_fastest = [&](std::size_t o) {
+    const OffloadOption& op = tp.option(o);
+    const double c = (op.bits > 0.0 ? op.bits / rate_max : 0.0) * 1e3;
+    const std::size_t tb = F.time_begin(o), te = F.time_end(o);
+    const auto late = [&](std::size_t i) { return F.time_loc_ms[i] + c + op.server_ms; };
+    std::size_t lo = tb, hi = te;  // first i whose offloaded share ends last
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (late(mid) < F.time_end_ms[mid]) lo = mid + 1;
+      else hi = mid;
+    }
+    for (const std::size_t i : {lo, lo - 1}) {
+      if (i < tb || i >= te) continue;
+      const double latency = std::max(F.time_end_ms[i], late(i));
+      if (latency < fastest_latency) {
+        fastest_latency = latency;
+        fast_o = o;
+        fast_k = F.time_config[i];
       }
     }
+  };
+  for (std::size_t o = o_first; o < o_last; ++o) {
+    if (!allowed(o)) continue;
+    const OffloadOption& op = tp.option(o);
+    any_option = true;
+    const double s_min_s = op.bits > 0.0 ? op.bits / rate_max : 0.0;
+    const double s_min_ms = s_min_s * 1e3;
+    if (ps.min_latency) track_fastest(o);
+    const double budget_ms = cx.deadline_tol_ms - op.server_ms - s_min_ms;
+    const std::size_t b = F.begin(o), e = F.end(o);
+    const std::size_t stop = static_cast<std::size_t>(
+        std::upper_bound(F.t_loc_ms.begin() + b, F.t_loc_ms.begin() + e, budget_ms) - F.t_loc_ms.begin());
+    if (stop == b) continue;
+    const double fixed = (sc.idle_power_w + w) * op.server_ms * 1e-3 + op.bits * cost_per_bit;
+    const double bound = (F.energy_prefix_min_mj[stop - 1] * 1e-3 + w * F.t_loc_ms[b] * 1e-3 + fixed) * kSafety;
+    ranges.push_back({o, b, stop, s_min_s, fixed, bound});
   }
+  if (!any_option) throw std::invalid_argument("no option has the restricted split and offload fraction");
   if (separable) {
-    std::sort(ranges.begin(), ranges.end(), [](const SplitRange& a, const SplitRange& b) {
-      return a.bound < b.bound || (a.bound == b.bound && a.l < b.l);
+    std::sort(ranges.begin(), ranges.end(), [](const OptionRange& a, const OptionRange& b) {
+      return a.bound < b.bound || (a.bound == b.bound && a.o < b.o);
     });
   }
-  for (const SplitRange& r : ranges) {
+  for (const OptionRange& r : ranges) {
     if (!separable) {
-      for (std::size_t k = r.begin; k < r.stop; ++k) consider(r.l, r.s_min_s, fc[k], ft[k], fe[k]);
+      for (std::size_t i = r.begin; i < r.stop; ++i) consider(r.o, r.s_min_s, i);
       continue;
     }
-    if (found && r.bound > best.cost) break;  // sorted: no later split can do better
-    // Backwards: local energy grows as k decreases, so for energy the bound only grows.
-    for (std::size_t k = r.stop; k-- > r.begin;) {
-      const double bound = (fe[k] * 1e-3 + w * ft[k] * 1e-3 + r.fixed) * kSafety;
-      if (found && bound > best.cost) {
-        if (obj.kind == ObjectiveKind::Energy) break;
+    if (found && r.bound > best.cost) break;  // sorted: no later option can do better
+    const double w_t0 = w * F.t_loc_ms[r.begin] * 1e-3;
+    for (std::size_t i = r.stop; i-- > r.begin;) {
+      if (found && (F.energy_mj[i] * 1e-3 + w * F.t_loc_ms[i] * 1e-3 + r.fixed) * kSafety > best.cost) {
+        // Entries before i have at least the prefix minimum energy.
+        if ((F.energy_prefix_min_mj[i] * 1e-3 + w_t0 + r.fixed) * kSafety > best.cost) break;
         continue;
       }
-      consider(r.l, r.s_min_s, fc[k], ft[k], fe[k]);
+      consider(r.o, r.s_min_s, i);
     }
   }
+
+  if (!found && !ps.min_latency)  // the fastest plan is the answer: find it now
+    for (std::size_t o = o_first; o < o_last; ++o)
+      if (allowed(o)) track_fastest(o);
 
   OffloadSolution out;
   if (found) {
-    out = make_solution(cx, best_l, best_c, best);
+    out = make_solution(cx, tp.option(best_o), best_k, best);
     out.feasible = true;
   } else {
-    const Plan fastest = fastest_plan(cx, fast_l, fast_t, fast_e);
-    out = make_solution(cx, fast_l, fast_c, fastest);
+    const OffloadOption& op = tp.option(fast_o);
+    Plan fastest;
+    base(cx, op, tp.local_time_ms(op.split, fast_k), tp.local_end_ms(op.split, op.fraction, fast_k),
+         tp.compute_energy_mj(op.split, op.fraction, fast_k), fastest);
+    fill(cx, op.bits, sc.p_max_w, fastest);
+    out = make_solution(cx, op, fast_k, fastest);
     out.feasible = false;
-    out.reason = "no plan meets the deadline of " + format_ms(sc.deadline_ms) +
+    if (ps.explain)
+      out.reason = "no plan meets the deadline of " + format_ms(sc.deadline_ms) +
                  ": the smallest reachable latency is " + format_ms(fastest_latency) + " (split " +
-                 std::to_string(fast_l) + ", transmit power p_max); the decisions shown are that fastest plan";
+                 std::to_string(op.split) + (tp.partial_offloading() ? ", offload fraction " + std::to_string(out.offload_fraction) : "") +
+                 ", transmit power p_max); the decisions shown are that fastest plan";
   }
-  out.min_latency_ms = fastest_latency;
+  out.min_latency_ms = ps.min_latency || !found ? fastest_latency : kNaN;
   out.evaluated = evaluated;
   return out;
 }
 
-OffloadSolution evaluate(const TableProblem& tp, const Scenario& sc, int split, int compute_index,
-                         int mem_index, double tx_power_w) {
+OffloadSolution evaluate(const TableProblem& tp, const Scenario& sc, int split, int config, double tx_power_w,
+                         double fraction) {
   validate(sc);
   if (split < 0 || split > static_cast<int>(tp.num_blocks())) throw std::invalid_argument("split must be in 0..L");
   const auto l = static_cast<std::size_t>(split);
-  std::size_t c = 0;
-  if (l > 0) {
-    if (compute_index < 0 || compute_index >= static_cast<int>(tp.num_compute())) throw std::invalid_argument("compute_index out of range");
-    if (mem_index < 0 || mem_index >= static_cast<int>(tp.num_mem())) throw std::invalid_argument("mem_index out of range");
-    c = static_cast<std::size_t>(compute_index) * tp.num_mem() + static_cast<std::size_t>(mem_index);
+  const std::size_t L = tp.num_blocks();
+  if (fraction != -1.0 && !(fraction >= 0.0 && fraction <= 1.0))
+    throw std::invalid_argument("offload fraction must lie in [0, 1]");
+  const double rho = l == L ? 0.0 : (fraction == -1.0 ? 1.0 : fraction);
+  const OffloadOption op{l, rho, l < L ? rho * tp.out_bits(l) : 0.0, l < L ? rho * tp.server_latency_ms(l) : 0.0};
+  const bool nothing_local = l == 0 && rho == 1.0;
+  std::size_t k = 0;
+  if (!nothing_local) {
+    if (config < 0 || config >= static_cast<int>(tp.num_configs())) throw std::invalid_argument("config out of range");
+    k = static_cast<std::size_t>(config);
   }
-  const double bits = l < tp.num_blocks() ? tp.out_bits(l) : 0.0;
+  const double bits = op.bits;
   if (bits > 0.0 && !(std::isfinite(tx_power_w) && tx_power_w > 0.0))
     throw std::invalid_argument("tx_power_w must be finite and > 0 when data is sent");
   const Objective obj{};
-  const Restriction rs{};
   const Uplink up{sc.bandwidth_hz, sc.gain, sc.noise_w_per_hz};
-  const Context cx{tp, sc, obj, rs, up, sc.deadline_ms * (1.0 + kDeadlineRelTol), 0.0};
+  const Context cx{tp, sc, obj, false, up, sc.deadline_ms * (1.0 + kDeadlineRelTol), 0.0, 0.0};
   Plan plan;
-  plan.t_loc_ms = tp.local_time_ms(l, c);
-  plan.e_loc_j = tp.local_energy_mj(l, c) * 1e-3;
-  plan.t_srv_ms = tp.server_latency_ms(l);
-  plan.e_idle_j = sc.idle_power_w * plan.t_srv_ms * 1e-3;
+  base(cx, op, tp.local_time_ms(l, k), tp.local_end_ms(l, rho, k), tp.compute_energy_mj(l, rho, k), plan);
   fill(cx, bits, tx_power_w, plan);
-  OffloadSolution out = make_solution(cx, l, c, plan);
+  OffloadSolution out = make_solution(cx, op, k, plan);
   out.min_latency_ms = kNaN;
   out.evaluated = 1;
   const bool power_ok = bits <= 0.0 || tx_power_w <= sc.p_max_w * (1.0 + 1e-12);

@@ -1,4 +1,5 @@
 // Shannon uplink helpers and the energy-optimal transmit power.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -30,15 +31,16 @@ double energy_optimal_power_w(double snr_per_watt, double p_fixed_w) {
   if (!(p_fixed_w > 0.0)) return 0.0;
   const double c = snr_per_watt * p_fixed_w;
   // h(x) = (1 + x) ln(1 + x) - x - c: increasing and convex on x > 0, h(0) = -c < 0.
-  const auto h = [c](double x) { return (1.0 + x) * std::log1p(x) - x - c; };
-  // (1 + x) ln(1 + x) - x <= x^2 / 2, so sqrt(2c) lies left of the root; double to pass it.
-  double x = std::sqrt(2.0 * c);
-  for (int i = 0; i < 2100 && h(x) < 0.0; ++i) x *= 2.0;
+  const auto h = [c](double x, double log1p_x) { return (1.0 + x) * log1p_x - x - c; };
+  // Start right of the root: (1 + x) ln(1 + x) - x <= x^2 / 2 puts sqrt(2c) left of it, and
+  // 2c / ln(1 + c) is right of it for c >~ 1e-3; double until h >= 0 (a safeguard).
+  double x = std::max(std::sqrt(2.0 * c), 2.0 * c / std::log1p(c));
+  for (int i = 0; i < 2100 && h(x, std::log1p(x)) < 0.0; ++i) x *= 2.0;
   // Newton from the right of a convex increasing function decreases monotonically to the root.
   for (int i = 0; i < 200; ++i) {
     const double slope = std::log1p(x);
     if (!(slope > 0.0)) break;
-    const double step = h(x) / slope;
+    const double step = h(x, slope) / slope;
     if (!(step > 0.0)) break;
     x -= step;
     if (step <= 4.0 * std::numeric_limits<double>::epsilon() * x) break;

@@ -1,4 +1,4 @@
-// Per-block frequency schedule: Lagrangian multiplier search + Pareto label-setting DP.
+// Per-block schedule: Lagrangian multiplier search + Pareto label-setting DP.
 #include "dvfskit/schedule.hpp"
 
 #include <algorithm>
@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iterator>
 #include <limits>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -23,38 +24,47 @@ bool finite_all(const std::vector<double>& v) {
   return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
 }
 
-void check_switch(const SwitchCost& c, const char* name) {
-  for (const double x : {c.any, c.compute, c.memory})
-    if (!std::isfinite(x) || x < 0.0)
-      throw std::invalid_argument(std::string(name) + " components must be finite and >= 0");
+double knob_cost(const SwitchCost& c, std::size_t j) { return c.knobs.empty() ? 0.0 : c.knobs[j]; }
+
+void check_switch(const SwitchCost& c, const std::string& name, const ScheduleProblem& p) {
+  if (!std::isfinite(c.any) || c.any < 0.0) throw std::invalid_argument(name + ": the cost of a change must be finite and >= 0");
+  if (c.knobs.empty()) return;
+  if (!p.configs) throw std::invalid_argument(name + ": per-knob costs need the configurations (configs)");
+  if (c.knobs.size() != p.configs->num_knobs())
+    throw std::invalid_argument(name + ": expected one cost per knob (" + std::to_string(p.configs->num_knobs()) +
+                                "), got " + std::to_string(c.knobs.size()));
+  for (std::size_t j = 0; j < c.knobs.size(); ++j)
+    if (!std::isfinite(c.knobs[j]) || c.knobs[j] < 0.0)
+      throw std::invalid_argument(name + ": the cost of knob '" + p.configs->knobs()[j] + "' must be finite and >= 0");
 }
 
-// Switching costs between configurations, weighted as we * energy + wt * time.
-class Switching {
+// Switching cost between two configurations, weighted as we * energy + wt * time.
+class SwitchCosts {
  public:
-  explicit Switching(const ScheduleProblem& p)
-      : p_(p), k_(p.num_configs), matrix_(!p.switch_time_matrix.empty()), groups_(!p.compute_group.empty()) {
-    if (groups_) {
-      num_f_ = 1 + static_cast<std::size_t>(*std::max_element(p.compute_group.begin(), p.compute_group.end()));
-      num_m_ = 1 + static_cast<std::size_t>(*std::max_element(p.memory_group.begin(), p.memory_group.end()));
+  explicit SwitchCosts(const ScheduleProblem& p) : p_(p), k_(p.num_configs), matrix_(!p.switch_time_matrix.empty()) {
+    if (matrix_ || !p.configs) return;
+    for (std::size_t j = 0; j < p.configs->num_knobs(); ++j) {
+      const double t = knob_cost(p.switch_time, j), e = knob_cost(p.switch_energy, j);
+      if (t > 0.0 || e > 0.0) {
+        costly_.push_back(j);
+        time_.push_back(t);
+        energy_.push_back(e);
+      }
     }
   }
 
   bool is_matrix() const { return matrix_; }
-  bool has_groups() const { return groups_; }
-  std::size_t f(std::size_t k) const { return static_cast<std::size_t>(p_.compute_group[k]); }
-  std::size_t m(std::size_t k) const { return static_cast<std::size_t>(p_.memory_group[k]); }
-  std::size_t num_f() const { return num_f_; }
-  std::size_t num_m() const { return num_m_; }
+  // The knobs with a nonzero switching cost (indices into the configuration set), and their costs.
+  const std::vector<std::size_t>& costly() const { return costly_; }
+  double knob_time(std::size_t c) const { return time_[c]; }
+  double knob_energy(std::size_t c) const { return energy_[c]; }
 
   double cost(std::size_t a, std::size_t b, double we, double wt) const {
     if (matrix_) return we * p_.switch_energy_matrix[a * k_ + b] + wt * p_.switch_time_matrix[a * k_ + b];
     if (a == b) return 0.0;
     double c = we * p_.switch_energy.any + wt * p_.switch_time.any;
-    if (groups_) {
-      if (f(a) != f(b)) c += we * p_.switch_energy.compute + wt * p_.switch_time.compute;
-      if (m(a) != m(b)) c += we * p_.switch_energy.memory + wt * p_.switch_time.memory;
-    }
+    for (std::size_t j = 0; j < costly_.size(); ++j)
+      if (p_.configs->level(a, costly_[j]) != p_.configs->level(b, costly_[j])) c += we * energy_[j] + wt * time_[j];
     return c;
   }
 
@@ -62,80 +72,113 @@ class Switching {
     return p_.initial_config ? cost(*p_.initial_config, b, we, wt) : 0.0;
   }
 
-  // Weighted structured components: any, any + memory (same compute group), any + compute (same
-  // memory group), any + compute + memory.
-  struct Shifts {
-    double same_f, same_m, other;
-  };
-  Shifts shifts(double we, double wt) const {
-    const double a = we * p_.switch_energy.any + wt * p_.switch_time.any;
-    const double c = we * p_.switch_energy.compute + wt * p_.switch_time.compute;
-    const double mm = we * p_.switch_energy.memory + wt * p_.switch_time.memory;
-    if (!groups_) return {a, a, a};
-    return {a + mm, a + c, a + c + mm};
-  }
-
-  // Min-plus step. Forward: out[b] = min_a in[a] + cost(a, b); backward: out[a] = min_b cost(a, b) + in[b].
-  // `arg` (optional) receives the minimising a (forward) or b (backward).
-  void relax(const std::vector<double>& in, std::vector<double>& out, int* arg, double we, double wt,
-             bool backward) const {
-    out.assign(k_, kInf);
-    if (matrix_) {
-      for (std::size_t a = 0; a < k_; ++a) {
-        for (std::size_t b = 0; b < k_; ++b) {
-          const double c = cost(a, b, we, wt);
-          const std::size_t to = backward ? a : b, from = backward ? b : a;
-          const double v = in[from] + c;
-          if (v < out[to]) {
-            out[to] = v;
-            if (arg) arg[to] = static_cast<int>(from);
-          }
-        }
-      }
-      return;
-    }
-    // Structured costs are symmetric: forward and backward steps coincide.
-    std::size_t gbest = 0;
-    for (std::size_t a = 1; a < k_; ++a)
-      if (in[a] < in[gbest]) gbest = a;
-    const Shifts s = shifts(we, wt);
-    std::vector<std::size_t> fbest, mbest;
-    if (groups_) {
-      constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
-      fbest.assign(num_f_, none);
-      mbest.assign(num_m_, none);
-      for (std::size_t a = 0; a < k_; ++a) {
-        if (fbest[f(a)] == none || in[a] < in[fbest[f(a)]]) fbest[f(a)] = a;
-        if (mbest[m(a)] == none || in[a] < in[mbest[m(a)]]) mbest[m(a)] = a;
-      }
-    }
-    for (std::size_t b = 0; b < k_; ++b) {
-      std::size_t best = b;
-      double v = in[b];
-      auto consider = [&](std::size_t a, double shift) {
-        const double c = in[a] + shift;
-        if (c < v) {
-          v = c;
-          best = a;
-        }
-      };
-      consider(gbest, s.other);
-      if (groups_) {
-        consider(fbest[f(b)], s.same_f);
-        consider(mbest[m(b)], s.same_m);
-      }
-      out[b] = v;
-      if (arg) arg[b] = static_cast<int>(best);
-    }
-  }
-
  private:
   const ScheduleProblem& p_;
   std::size_t k_;
   bool matrix_;
-  bool groups_;
-  std::size_t num_f_ = 0;
-  std::size_t num_m_ = 0;
+  std::vector<std::size_t> costly_;
+  std::vector<double> time_, energy_;
+};
+
+// Predecessor groups of per-knob costs. For every subset S of the costly knobs (all of them
+// only when some knob is free: else the groups are single configurations), the configurations
+// sharing their values on S form groups. A switch inside a group costs at most shift(S) = any +
+// the costs of the costly knobs outside S, exactly that when the two configurations agree on
+// exactly S. So the cheapest predecessor of b is b itself or the best of one of b's groups,
+// charged its shift (an over-charge is never the minimum unless it ties).
+class Groups {
+ public:
+  Groups(const ScheduleProblem& p, const SwitchCosts& sw) {
+    if (sw.is_matrix()) return;
+    const std::vector<std::size_t>& costly = sw.costly();
+    const std::size_t dc = costly.size();
+    const std::size_t d = p.configs ? p.configs->num_knobs() : 0;
+    const std::size_t k = p.num_configs;
+    const std::size_t full = (std::size_t{1} << dc) - 1;
+    std::vector<std::size_t> order(k), kept;
+    for (std::size_t mask = 0; mask <= full; ++mask) {
+      if (mask == full && dc == d && dc > 0) continue;
+      kept.clear();
+      for (std::size_t c = 0; c < dc; ++c)
+        if (mask & (std::size_t{1} << c)) kept.push_back(costly[c]);
+      const auto less = [&](std::size_t a, std::size_t b) {
+        for (const std::size_t j : kept) {
+          const int la = p.configs->level(a, j), lb = p.configs->level(b, j);
+          if (la != lb) return la < lb;
+        }
+        return false;
+      };
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      if (!kept.empty()) std::sort(order.begin(), order.end(), less);
+      std::vector<std::int32_t> group(k);
+      std::int32_t id = 0;
+      for (std::size_t i = 0; i < k; ++i) {
+        if (i > 0 && less(order[i - 1], order[i])) ++id;
+        group[order[i]] = id;
+      }
+      group_.push_back(std::move(group));
+      count_.push_back(static_cast<std::size_t>(id) + 1);
+      double st = p.switch_time.any, se = p.switch_energy.any;
+      for (std::size_t c = 0; c < dc; ++c)
+        if (!(mask & (std::size_t{1} << c))) {
+          st += sw.knob_time(c);
+          se += sw.knob_energy(c);
+        }
+      shift_t_.push_back(st);
+      shift_e_.push_back(se);
+    }
+  }
+
+  std::size_t size() const { return group_.size(); }
+  const std::vector<std::int32_t>& of(std::size_t s) const { return group_[s]; }
+  std::size_t count(std::size_t s) const { return count_[s]; }
+  double shift_time(std::size_t s) const { return shift_t_[s]; }
+  double shift_energy(std::size_t s) const { return shift_e_[s]; }
+
+  // Min-plus step out[b] = min_a in[a] + cost(a, b) (costs are symmetric, so forward and backward
+  // steps coincide); `arg` (optional) receives the minimising a.
+  void relax(const std::vector<double>& in, std::vector<double>& out, int* arg, double we, double wt) const {
+    const std::size_t k = in.size();
+    out = in;
+    if (arg)
+      for (std::size_t b = 0; b < k; ++b) arg[b] = static_cast<int>(b);
+    std::vector<double> value;
+    std::vector<int> best;
+    for (std::size_t s = 0; s < size(); ++s) {
+      const std::int32_t* g = group_[s].data();
+      const double shift = we * shift_e_[s] + wt * shift_t_[s];
+      value.assign(count_[s], kInf);
+      if (arg) {
+        best.assign(count_[s], 0);
+        for (std::size_t a = 0; a < k; ++a) {
+          const auto x = static_cast<std::size_t>(g[a]);
+          if (in[a] < value[x]) {
+            value[x] = in[a];
+            best[x] = static_cast<int>(a);
+          }
+        }
+        for (std::size_t b = 0; b < k; ++b) {
+          const auto x = static_cast<std::size_t>(g[b]);
+          const double v = value[x] + shift;
+          if (v < out[b]) {
+            out[b] = v;
+            arg[b] = best[x];
+          }
+        }
+      } else {
+        for (std::size_t a = 0; a < k; ++a) {
+          double& x = value[static_cast<std::size_t>(g[a])];
+          x = std::min(x, in[a]);
+        }
+        for (std::size_t b = 0; b < k; ++b) out[b] = std::min(out[b], value[static_cast<std::size_t>(g[b])] + shift);
+      }
+    }
+  }
+
+ private:
+  std::vector<std::vector<std::int32_t>> group_;  // per subset: group of each configuration
+  std::vector<std::size_t> count_;                // per subset: number of groups
+  std::vector<double> shift_t_, shift_e_;         // per subset: cost charged for a switch inside a group
 };
 
 struct Path {
@@ -147,12 +190,13 @@ struct Path {
 
 class Solver {
  public:
-  Solver(const ScheduleProblem& p, const ScheduleOptions& o)
-      : p_(p), o_(o), n_(p.num_blocks), k_(p.num_configs), sw_(p),
+  Solver(const ScheduleProblem& p, const ScheduleOptions& o, const CancelToken* cancel)
+      : p_(p), o_(o), cancel_(cancel), n_(p.num_blocks), k_(p.num_configs), sw_(p), groups_(p, sw_),
         limit_(p.deadline * (1.0 + kDeadlineTolerance)) {}
 
   ScheduleResult run() {
     ScheduleResult r;
+    r.predecessor_groups = groups_.size();
     const Path fastest = best_path(0.0, 1.0);
     r.min_latency = fastest.latency;
     if (fastest.latency > limit_) {
@@ -258,13 +302,36 @@ class Solver {
     r.num_switches = switches;
   }
 
+  // Min-plus step. Forward: out[b] = min_a in[a] + cost(a, b); backward: out[a] = min_b cost(a, b) + in[b].
+  // `arg` (optional) receives the minimising a (forward) or b (backward).
+  void relax(const std::vector<double>& in, std::vector<double>& out, int* arg, double we, double wt,
+             bool backward) const {
+    if (!sw_.is_matrix()) {
+      groups_.relax(in, out, arg, we, wt);
+      return;
+    }
+    out.assign(k_, kInf);
+    for (std::size_t a = 0; a < k_; ++a) {
+      for (std::size_t b = 0; b < k_; ++b) {
+        const double c = sw_.cost(a, b, we, wt);
+        const std::size_t to = backward ? a : b, from = backward ? b : a;
+        const double v = in[from] + c;
+        if (v < out[to]) {
+          out[to] = v;
+          if (arg) arg[to] = static_cast<int>(from);
+        }
+      }
+    }
+  }
+
   // Shortest path for cost we * energy + wt * time (DP over (block, configuration)).
   Path best_path(double we, double wt) const {
     std::vector<int> arg(n_ * k_, -1);
     std::vector<double> v(k_), w(k_);
     for (std::size_t k = 0; k < k_; ++k) v[k] = sw_.initial_cost(k, we, wt) + we * e(0, k) + wt * t(0, k);
     for (std::size_t i = 1; i < n_; ++i) {
-      sw_.relax(v, w, &arg[i * k_], we, wt, false);
+      check(cancel_);
+      relax(v, w, &arg[i * k_], we, wt, false);
       for (std::size_t k = 0; k < k_; ++k) v[k] = w[k] + we * e(i, k) + wt * t(i, k);
     }
     Path path;
@@ -284,8 +351,9 @@ class Solver {
     std::vector<double> r(n_ * k_, 0.0);
     std::vector<double> in(k_), out(k_);
     for (std::size_t i = n_ - 1; i-- > 0;) {
+      check(cancel_);
       for (std::size_t k = 0; k < k_; ++k) in[k] = we * e(i + 1, k) + wt * t(i + 1, k) + r[(i + 1) * k_ + k];
-      sw_.relax(in, out, nullptr, we, wt, true);
+      relax(in, out, nullptr, we, wt, true);
       std::copy(out.begin(), out.end(), r.begin() + static_cast<std::ptrdiff_t>(i * k_));
     }
     return r;
@@ -299,26 +367,66 @@ class Solver {
   };
   struct Layer {
     std::vector<Label> labels;
-    std::vector<std::size_t> offset;  // cell k owns labels [offset[k], offset[k + 1])
+    std::vector<std::size_t> offset;  // cell k owns labels [offset[k], offset[k + 1]), a Pareto front
   };
+  // Pareto fronts (time ascending, energy strictly descending) of a layer's labels per group of
+  // one subset: group g owns idx[off[g], off[g + 1]).
+  struct Fronts {
+    std::vector<std::int32_t> idx;
+    std::vector<std::size_t> off;
+    std::vector<double> reduced;  // per group: min over its front of e + lambda0 t
+  };
+  // Candidate predecessors of a cell: labels [begin, end) of `idx` (nullptr: of the layer itself),
+  // charged (dt, de) for the switch.
   struct Source {
-    const std::vector<std::int32_t>* front;
+    const std::int32_t* idx;
+    std::size_t begin, end;
     double dt, de;
     double reduced;  // min over the front of e + lambda0 t (lambda0: the best multiplier)
   };
 
-  // Pareto front (time ascending, energy strictly descending) of the given labels.
-  static std::vector<std::int32_t> front_of(const std::vector<Label>& labels, std::vector<std::int32_t> idx) {
-    std::sort(idx.begin(), idx.end(), [&](std::int32_t a, std::int32_t b) {
-      return labels[a].t < labels[b].t || (labels[a].t == labels[b].t && labels[a].e < labels[b].e);
+  static bool by_time(const Label& a, const Label& b) { return a.t < b.t || (a.t == b.t && a.e < b.e); }
+
+  // The fronts of every subset's groups. The labels are sorted by time once; a stable bucket
+  // pass per subset then leaves every group's labels in time order.
+  std::vector<Fronts> all_fronts(const std::vector<Label>& ls, double lambda0) const {
+    std::vector<std::int32_t> order(ls.size());
+    std::iota(order.begin(), order.end(), std::int32_t{0});
+    std::sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) {
+      return by_time(ls[static_cast<std::size_t>(a)], ls[static_cast<std::size_t>(b)]);
     });
-    std::vector<std::int32_t> out;
-    double best_e = kInf;
-    for (const std::int32_t j : idx)
-      if (labels[j].e < best_e) {
-        out.push_back(j);
-        best_e = labels[j].e;
+    std::vector<Fronts> out(groups_.size());
+    std::vector<std::size_t> pos;
+    std::vector<std::int32_t> bucketed(ls.size());
+    for (std::size_t s = 0; s < groups_.size(); ++s) {
+      const std::vector<std::int32_t>& group = groups_.of(s);
+      const std::size_t count = groups_.count(s);
+      auto group_of = [&](std::int32_t j) {
+        return static_cast<std::size_t>(group[static_cast<std::size_t>(ls[static_cast<std::size_t>(j)].cell)]);
+      };
+      pos.assign(count + 1, 0);
+      for (const std::int32_t j : order) ++pos[group_of(j) + 1];
+      std::partial_sum(pos.begin(), pos.end(), pos.begin());
+      std::vector<std::size_t> start = pos;
+      for (const std::int32_t j : order) bucketed[pos[group_of(j)]++] = j;
+      Fronts& f = out[s];
+      f.idx.reserve(ls.size());
+      f.off.assign(count + 1, 0);
+      f.reduced.assign(count, kInf);
+      for (std::size_t g = 0; g < count; ++g) {
+        double best_e = kInf, red = kInf;
+        for (std::size_t q = start[g]; q < start[g + 1]; ++q) {
+          const Label& l = ls[static_cast<std::size_t>(bucketed[q])];
+          if (l.e < best_e) {
+            f.idx.push_back(bucketed[q]);
+            best_e = l.e;
+            red = std::min(red, l.e + lambda0 * l.t);
+          }
+        }
+        f.off[g + 1] = f.idx.size();
+        f.reduced[g] = red;
       }
+    }
     return out;
   }
 
@@ -326,26 +434,16 @@ class Solver {
   // with structured costs (triangle inequality) every completion of the dominated label is matched.
   void prune_cross(Layer& layer) const {
     if (sw_.is_matrix() || layer.labels.empty()) return;
+    check(cancel_);
     const std::vector<Label>& ls = layer.labels;
-    std::vector<std::int32_t> all(ls.size());
-    for (std::size_t j = 0; j < all.size(); ++j) all[j] = static_cast<std::int32_t>(j);
-    const std::vector<std::int32_t> global = front_of(ls, all);
-    std::vector<std::vector<std::int32_t>> by_f, by_m;
-    if (sw_.has_groups()) {
-      std::vector<std::vector<std::int32_t>> fi(sw_.num_f()), mi(sw_.num_m());
-      for (std::size_t j = 0; j < ls.size(); ++j) {
-        const auto c = static_cast<std::size_t>(ls[j].cell);
-        fi[sw_.f(c)].push_back(static_cast<std::int32_t>(j));
-        mi[sw_.m(c)].push_back(static_cast<std::int32_t>(j));
-      }
-      for (auto& x : fi) by_f.push_back(front_of(ls, std::move(x)));
-      for (auto& x : mi) by_m.push_back(front_of(ls, std::move(x)));
-    }
-    const Switching::Shifts st = sw_.shifts(0.0, 1.0), se = sw_.shifts(1.0, 0.0);
-    auto dominated = [&](const Label& l, const std::vector<std::int32_t>& front, double dt, double de) {
-      const auto it = std::upper_bound(front.begin(), front.end(), l.t,
-                                       [&](double t, std::int32_t j) { return t < ls[j].t + dt; });
-      if (it == front.begin()) return false;
+    const std::vector<Fronts> fronts = all_fronts(ls, 0.0);
+    auto dominated = [&](const Label& l, const Fronts& f, std::size_t g, double dt, double de) {
+      const auto first = f.idx.begin() + static_cast<std::ptrdiff_t>(f.off[g]);
+      const auto last = f.idx.begin() + static_cast<std::ptrdiff_t>(f.off[g + 1]);
+      const auto it = std::upper_bound(first, last, l.t, [&](double t, std::int32_t j) {
+        return t < ls[static_cast<std::size_t>(j)].t + dt;
+      });
+      if (it == first) return false;
       const Label& d = ls[static_cast<std::size_t>(*std::prev(it))];
       const double e = d.e + de;
       return e < l.e || (e == l.e && d.t + dt < l.t);
@@ -355,9 +453,10 @@ class Solver {
     for (std::size_t b = 0; b < k_; ++b) {
       for (std::size_t j = layer.offset[b]; j < layer.offset[b + 1]; ++j) {
         const Label& l = ls[j];
-        bool drop = dominated(l, global, st.other, se.other);
-        if (!drop && sw_.has_groups())
-          drop = dominated(l, by_f[sw_.f(b)], st.same_f, se.same_f) || dominated(l, by_m[sw_.m(b)], st.same_m, se.same_m);
+        bool drop = false;
+        for (std::size_t s = 0; s < groups_.size() && !drop; ++s)
+          drop = dominated(l, fronts[s], static_cast<std::size_t>(groups_.of(s)[b]), groups_.shift_time(s),
+                           groups_.shift_energy(s));
         if (!drop) kept.push_back(l);
       }
       offset[b + 1] = kept.size();
@@ -382,8 +481,7 @@ class Solver {
     std::vector<Layer> layers(n_);
     std::vector<Label> cand;
     auto close_cell = [&](Layer& layer, std::size_t i, std::size_t k) {
-      std::sort(cand.begin(), cand.end(),
-                [](const Label& a, const Label& b) { return a.t < b.t || (a.t == b.t && a.e < b.e); });
+      std::sort(cand.begin(), cand.end(), by_time);
       std::vector<Label> front;
       double best_e = kInf;
       for (const Label& c : cand)
@@ -422,75 +520,46 @@ class Solver {
     }
     prune_cross(first);
 
+    const double lambda0 = rest_l.front().first;
+    const std::vector<double>& rest0 = rest_l.front().second;
+    std::vector<Source> sources;
     for (std::size_t i = 1; i < n_; ++i) {
       const Layer& prev = layers[i - 1];
       Layer& cur = layers[i];
       cur.offset.assign(k_ + 1, 0);
       if (prev.labels.empty()) break;  // nothing can beat the incumbent
-      auto cell_front = [&](std::size_t k) {
-        std::vector<std::int32_t> idx;
-        for (std::size_t j = prev.offset[k]; j < prev.offset[k + 1]; ++j) idx.push_back(static_cast<std::int32_t>(j));
-        return idx;  // already a Pareto front
-      };
-      std::vector<std::vector<std::int32_t>> own(k_);
-      for (std::size_t k = 0; k < k_; ++k) own[k] = cell_front(k);
-      std::vector<std::int32_t> global;
-      std::vector<std::vector<std::int32_t>> by_f, by_m;
-      if (!sw_.is_matrix()) {
-        std::vector<std::int32_t> all(prev.labels.size());
-        for (std::size_t j = 0; j < all.size(); ++j) all[j] = static_cast<std::int32_t>(j);
-        global = front_of(prev.labels, all);
-        if (sw_.has_groups()) {
-          std::vector<std::vector<std::int32_t>> fi(sw_.num_f()), mi(sw_.num_m());
-          for (std::size_t j = 0; j < prev.labels.size(); ++j) {
-            const auto c = static_cast<std::size_t>(prev.labels[j].cell);
-            fi[sw_.f(c)].push_back(static_cast<std::int32_t>(j));
-            mi[sw_.m(c)].push_back(static_cast<std::int32_t>(j));
-          }
-          for (auto& x : fi) by_f.push_back(front_of(prev.labels, std::move(x)));
-          for (auto& x : mi) by_m.push_back(front_of(prev.labels, std::move(x)));
-        }
-      }
       // Whole sources are skipped when even their best label cannot beat the incumbent.
-      const double lambda0 = rest_l.front().first;
-      const std::vector<double>& rest0 = rest_l.front().second;
-      auto reduced = [&](const std::vector<std::int32_t>& front) {
-        double r = kInf;
-        for (const std::int32_t j : front) r = std::min(r, prev.labels[j].e + lambda0 * prev.labels[j].t);
-        return r;
-      };
-      auto reduced_all = [&](const std::vector<std::vector<std::int32_t>>& fronts) {
-        std::vector<double> r;
-        for (const auto& x : fronts) r.push_back(reduced(x));
-        return r;
-      };
-      const std::vector<double> own_red = reduced_all(own), f_red = reduced_all(by_f), m_red = reduced_all(by_m);
-      const double global_red = reduced(global);
-      const Switching::Shifts st = sw_.shifts(0.0, 1.0), se = sw_.shifts(1.0, 0.0);
-      std::vector<Source> sources;
+      std::vector<double> own_red(k_, kInf);
+      for (std::size_t k = 0; k < k_; ++k)
+        for (std::size_t j = prev.offset[k]; j < prev.offset[k + 1]; ++j)
+          own_red[k] = std::min(own_red[k], prev.labels[j].e + lambda0 * prev.labels[j].t);
+      const std::vector<Fronts> fronts = sw_.is_matrix() ? std::vector<Fronts>{} : all_fronts(prev.labels, lambda0);
       for (std::size_t b = 0; b < k_; ++b) {
+        if (b % 64 == 0) check(cancel_);
         sources.clear();
         if (sw_.is_matrix()) {
           for (std::size_t a = 0; a < k_; ++a)
-            sources.push_back({&own[a], sw_.cost(a, b, 0.0, 1.0), sw_.cost(a, b, 1.0, 0.0), own_red[a]});
+            sources.push_back({nullptr, prev.offset[a], prev.offset[a + 1], sw_.cost(a, b, 0.0, 1.0),
+                               sw_.cost(a, b, 1.0, 0.0), own_red[a]});
         } else {
-          sources.push_back({&own[b], 0.0, 0.0, own_red[b]});
-          sources.push_back({&global, st.other, se.other, global_red});
-          if (sw_.has_groups()) {
-            sources.push_back({&by_f[sw_.f(b)], st.same_f, se.same_f, f_red[sw_.f(b)]});
-            sources.push_back({&by_m[sw_.m(b)], st.same_m, se.same_m, m_red[sw_.m(b)]});
+          sources.push_back({nullptr, prev.offset[b], prev.offset[b + 1], 0.0, 0.0, own_red[b]});
+          for (std::size_t s = 0; s < groups_.size(); ++s) {
+            const auto g = static_cast<std::size_t>(groups_.of(s)[b]);
+            sources.push_back({fronts[s].idx.data(), fronts[s].off[g], fronts[s].off[g + 1], groups_.shift_time(s),
+                               groups_.shift_energy(s), fronts[s].reduced[g]});
           }
         }
         const double tb = t(i, b), eb = e(i, b);
         const double rest_b = eb + lambda0 * (tb - limit_) + rest0[i * k_ + b];
         for (const Source& s : sources) {
           if (s.reduced + s.de + lambda0 * s.dt + rest_b >= ub) continue;
-          for (const std::int32_t j : *s.front) {
-            const Label& l = prev.labels[static_cast<std::size_t>(j)];
+          for (std::size_t q = s.begin; q < s.end; ++q) {
+            const auto j = s.idx ? static_cast<std::size_t>(s.idx[q]) : q;
+            const Label& l = prev.labels[j];
             const double tt = l.t + s.dt + tb;
             if (tt + rest_t[i * k_ + b] > limit_) break;  // fronts are sorted by time
             const double ee = l.e + s.de + eb;
-            if (keep(i, b, tt, ee)) cand.push_back({tt, ee, j, static_cast<std::int32_t>(b)});
+            if (keep(i, b, tt, ee)) cand.push_back({tt, ee, static_cast<std::int32_t>(j), static_cast<std::int32_t>(b)});
           }
         }
         close_cell(cur, i, b);
@@ -526,9 +595,11 @@ class Solver {
 
   const ScheduleProblem& p_;
   const ScheduleOptions& o_;
+  const CancelToken* cancel_;
   std::size_t n_;
   std::size_t k_;
-  Switching sw_;
+  SwitchCosts sw_;
+  Groups groups_;
   double limit_;
 };
 
@@ -547,30 +618,26 @@ void validate(const ScheduleProblem& p) {
     throw std::invalid_argument("block_latency_ms: values must be >= 0");
   if (!finite_all(p.energy)) throw std::invalid_argument("block_energy_j: values must be finite");
   if (!std::isfinite(p.deadline) || p.deadline <= 0.0) throw std::invalid_argument("deadline_ms: must be finite and > 0");
-  check_switch(p.switch_time, "switch_time_ms");
-  check_switch(p.switch_energy, "switch_energy_j");
-  if (p.compute_group.empty() != p.memory_group.empty())
-    throw std::invalid_argument("configs: compute and memory labels must be given together");
-  if (!p.compute_group.empty()) {
-    if (p.compute_group.size() != k || p.memory_group.size() != k)
-      throw std::invalid_argument("configs: expected one compute and one memory label per configuration");
-    for (std::size_t j = 0; j < k; ++j)
-      if (p.compute_group[j] < 0 || p.memory_group[j] < 0 || static_cast<std::size_t>(p.compute_group[j]) >= k ||
-          static_cast<std::size_t>(p.memory_group[j]) >= k)
-        throw std::invalid_argument("configs: group labels must lie in [0, K)");
-  } else if (p.switch_time.compute != 0.0 || p.switch_time.memory != 0.0 || p.switch_energy.compute != 0.0 ||
-             p.switch_energy.memory != 0.0) {
-    throw std::invalid_argument("switch_time_ms: separate compute/memory costs need configuration labels");
-  }
+  if (p.configs && p.configs->size() != k)
+    throw std::invalid_argument("configs: " + std::to_string(p.configs->size()) + " configurations, but the tables have K = " +
+                                std::to_string(k));
+  check_switch(p.switch_time, "switch_time_ms", p);
+  check_switch(p.switch_energy, "switch_energy_j", p);
   if (p.switch_time_matrix.empty() != p.switch_energy_matrix.empty())
     throw std::invalid_argument("switch_time_ms: time and energy matrices must be given together");
   if (!p.switch_time_matrix.empty()) {
+    if (p.switch_time.any != 0.0 || p.switch_energy.any != 0.0 || !p.switch_time.knobs.empty() ||
+        !p.switch_energy.knobs.empty())
+      throw std::invalid_argument("switch_time_ms: give either switching matrices or per-knob costs, not both");
     if (p.switch_time_matrix.size() != k * k) throw std::invalid_argument("switch_time_ms: expected a K x K matrix");
     if (p.switch_energy_matrix.size() != k * k) throw std::invalid_argument("switch_energy_j: expected a K x K matrix");
     for (const auto* m : {&p.switch_time_matrix, &p.switch_energy_matrix})
       if (!finite_all(*m) || std::any_of(m->begin(), m->end(), [](double x) { return x < 0.0; }))
         throw std::invalid_argument(m == &p.switch_time_matrix ? "switch_time_ms: values must be finite and >= 0"
                                                                : "switch_energy_j: values must be finite and >= 0");
+  } else if (SwitchCosts(p).costly().size() > kMaxCostlyKnobs) {
+    throw std::invalid_argument("switch_time_ms: at most " + std::to_string(kMaxCostlyKnobs) +
+                                " knobs may have a switching cost (use a matrix)");
   }
   if (p.initial_config && *p.initial_config >= k)
     throw std::invalid_argument("initial_config: must lie in [0, K)");
@@ -578,7 +645,7 @@ void validate(const ScheduleProblem& p) {
 
 std::pair<double, double> evaluate_schedule(const ScheduleProblem& p, const std::vector<std::size_t>& configs) {
   if (configs.size() != p.num_blocks) throw std::invalid_argument("configs: expected one configuration per block");
-  const Switching sw(p);
+  const SwitchCosts sw(p);
   const std::size_t k = p.num_configs;
   double energy = 0.0, latency = 0.0;
   for (std::size_t i = 0; i < configs.size(); ++i) {
@@ -597,9 +664,9 @@ std::pair<double, double> evaluate_schedule(const ScheduleProblem& p, const std:
   return {energy, latency};
 }
 
-ScheduleResult solve_schedule(const ScheduleProblem& problem, const ScheduleOptions& options) {
+ScheduleResult solve_schedule(const ScheduleProblem& problem, const ScheduleOptions& options, const CancelToken* cancel) {
   validate(problem);
-  return Solver(problem, options).run();
+  return Solver(problem, options, cancel).run();
 }
 
 }  // namespace dvfskit

@@ -47,10 +47,10 @@ def _knob_column(name: str, values: pd.Series, source: str) -> Tuple[pd.Series, 
         return pd.Series(numeric, name=name), numeric
     if is_frequency_knob(name):
         converted = pd.to_numeric(values, errors="coerce")
-        row = int(np.flatnonzero(converted.isna().to_numpy())[0]) if converted.isna().any() else None
-        if row is not None:
-            raise ValueError(f"{source}: frequency knob {name!r} must be numeric (MHz); configuration {row} "
-                             f"has {values.iloc[row]!r}")
+        if converted.isna().any():
+            bad = int(np.flatnonzero(converted.isna().to_numpy())[0])
+            raise ValueError(f"{source}: frequency knob {name!r} must be numeric (MHz); configuration {bad} "
+                             f"has {values.iloc[bad]!r}")
         return _knob_column(name, converted.astype(np.float64), source)
     labels = values.astype(str)
     categories = np.sort(labels.unique())
@@ -76,7 +76,7 @@ class ConfigSet:
     table: DataFrame (K rows, index ``config``), a copy of the labels.
     """
 
-    __slots__ = ("_table", "_core", "_codes")
+    __slots__ = ("_table", "_core", "_codes", "_columns")
 
     def __init__(self, table: TableLike, *, source: str = "configs") -> None:
         df = table if isinstance(table, pd.DataFrame) else pd.DataFrame(dict(table))
@@ -99,6 +99,9 @@ class ConfigSet:
         self._table = clean
         self._core = core
         self._codes = codes
+        self._columns = {name: clean[name].to_numpy() for name in clean.columns}
+        for column in self._columns.values():
+            column.setflags(write=False)
 
     @classmethod
     def grid(cls, axes: Mapping[str, Iterable[Any]]) -> "ConfigSet":
@@ -132,8 +135,20 @@ class ConfigSet:
 
     def label(self, k: int) -> Dict[str, Any]:
         """Configuration ``k`` as a dict knob -> value (frequencies in MHz)."""
-        row = self._table.iloc[int(k)]
-        return {name: (float(v) if isinstance(v, (float, np.floating)) else v) for name, v in row.items()}
+        i = int(k)
+        if not 0 <= i < len(self):
+            raise IndexError(f"configuration {k} out of range (K = {len(self)})")
+        return {name: (float(c[i]) if c.dtype.kind == "f" else c[i]) for name, c in self._columns.items()}
+
+    def column(self, knob: str) -> np.ndarray:
+        """The values of ``knob`` for every configuration (K,), read-only: float64 (MHz for
+        frequency knobs) or, for label knobs, an object array of the labels."""
+        self._knob_position(knob)
+        return self._columns[knob]
+
+    def is_numeric(self, knob: str) -> bool:
+        """Whether ``knob`` holds numbers (frequency knobs always do) rather than labels."""
+        return bool(self.column(knob).dtype.kind == "f")
 
     def levels(self, knob: str) -> np.ndarray:
         """The distinct values of ``knob``, ascending (labels: sorted as strings)."""

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ConfigSet', 'Expression', 'ExpressionError', 'FitOptions', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'fit_expression_quick', 'grid_guess', 'linear_parameters', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
+__all__: list[str] = ['ConfigSet', 'ConfigSubset', 'Expression', 'ExpressionError', 'FitOptions', 'GovernorSimulator', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'fit_expression_quick', 'grid_guess', 'linear_parameters', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
 class ConfigSet:
     """
     K configurations over d knobs (values K x d), any subset of the knobs' grid. Immutable.
@@ -81,6 +81,30 @@ class FitOptions:
     @property
     def starts(self) -> int:
         ...
+class GovernorSimulator:
+    """
+    Periodic inference under per-knob governors on (L, K) tables (cpp/include/dvfskit/governor_sim.hpp).
+    """
+    def __init__(self, configs: ConfigSet, latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], power_w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], busy: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None], switch_time_ms: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], switch_energy_j: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], governors: collections.abc.Sequence[tuple], switch_any_ms: typing.SupportsFloat | typing.SupportsIndex = 0.0, switch_any_j: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
+        ...
+    def run(self, period_ms: typing.SupportsFloat | typing.SupportsIndex, sampling_ms: typing.SupportsFloat | typing.SupportsIndex, idle_power_w: typing.SupportsFloat | typing.SupportsIndex, record: bool = False, max_inferences: typing.SupportsInt | typing.SupportsIndex = 100000, stepped: bool = False) -> dict:
+        """
+        Steady state (sampling_ms == period_ms) or time-stepped simulation; stepped=True forces the time-stepped path. A dict of means, cycle, and (record) per-inference and per-segment arrays.
+        """
+    def snap(self, levels: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> int:
+        """
+        The measured configuration nearest to the knobs' levels (one per knob).
+        """
+    def steady_batch(self, period_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], idle_power_w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+        """
+        Steady states for many (period, idle power) pairs, multi-threaded: a dict of arrays.
+        """
+    @property
+    def initial_config(self) -> int:
+        ...
+    @property
+    def num_blocks(self) -> int:
+        ...
 class GridGuess:
     """
     Starting values: a grid over `searched` parameters, `linear` ones by bounded least squares.
@@ -100,7 +124,7 @@ class Expression:
     """
     A parsed model expression over named inputs and parameters.
     """
-    def __init__(self, text: str, inputs: collections.abc.Sequence[str], parameters: collections.abc.Sequence[str] | None = None) -> None:
+    def __init__(self, text: str, inputs: collections.abc.Sequence[str], parameters: collections.abc.Sequence[str] | None = None, *, allow_unused_parameters: bool = False) -> None:
         ...
     def evaluate(self, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], params: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -152,35 +176,71 @@ class Scenario:
         ...
 class TableProblem:
     """
-    Measured per-block tables, precomputed into cumulative local time/energy and per-split Pareto fronts. Immutable.
+    Per-block tables over a configuration set, precomputed into cumulative local time/energy and per-option Pareto fronts. Immutable.
     """
-    def __init__(self, block_latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], block_power_w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], compute_freqs_mhz: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], mem_freqs_mhz: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], out_bits: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], server_latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
-        ...
-    def front_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
-        ...
+    def __init__(self, configs: ConfigSet, block_latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], block_power_w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], out_bits: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], server_latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], offload_fractions: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] = []) -> None:
+        """
+        Tables (L, K) over `configs`; offload_fractions: allowed shares rho in [0, 1] (empty: 1 only).
+        """
+    def front_sizes(self) -> list[int]:
+        """
+        Number of Pareto-front configurations of each option.
+        """
     def local_energy_mj(self) -> numpy.typing.NDArray[numpy.float64]:
         """
-        Cumulative local energy (L + 1, nF, nM), mJ.
+        Cumulative local energy (L + 1, K), mJ.
         """
     def local_time_ms(self) -> numpy.typing.NDArray[numpy.float64]:
         """
-        Cumulative local time (L + 1, nF, nM), ms.
+        Cumulative local time (L + 1, K), ms.
         """
+    def options(self) -> list[tuple[int, float]]:
+        """
+        The options (split, offload fraction), in solver order.
+        """
+    @property
+    def bytes(self) -> int:
+        """
+        Bytes held by the tables, fronts and labels.
+        """
+    @property
+    def configs(self) -> ConfigSet:
+        ...
     @property
     def num_blocks(self) -> int:
         ...
     @property
-    def num_compute(self) -> int:
+    def num_configs(self) -> int:
         ...
     @property
-    def num_mem(self) -> int:
+    def offload_fractions(self) -> list[float]:
+        ...
+class ConfigSubset:
+    """
+    A subset of a TableProblem's configurations with its own per-option fronts. Immutable.
+    """
+    def __init__(self, problem: TableProblem, configs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
+        ...
+    @property
+    def configs(self) -> list[int]:
         ...
 class OffloadSolution:
+    @staticmethod
+    def from_state(state: tuple[bool, str, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex]) -> OffloadSolution:
+        ...
+    def __getstate__(self) -> tuple[bool, str, float, float, float, float, float, float, float, float, float, float, int, int, float, float, float, float, int]:
+        ...
+    def __setstate__(self, arg0: tuple[bool, str, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex]) -> None:
+        ...
+    def state(self) -> tuple[bool, str, float, float, float, float, float, float, float, float, float, float, int, int, float, float, float, float, int]:
+        """
+        Every field as a tuple (OffloadSolution.from_state rebuilds it).
+        """
     @property
     def compute_freq_mhz(self) -> float:
         ...
     @property
-    def compute_index(self) -> int:
+    def config(self) -> int:
         ...
     @property
     def energy_compute_j(self) -> float:
@@ -216,9 +276,6 @@ class OffloadSolution:
     def mem_freq_mhz(self) -> float:
         ...
     @property
-    def mem_index(self) -> int:
-        ...
-    @property
     def min_latency_ms(self) -> float:
         ...
     @property
@@ -238,16 +295,16 @@ class OffloadSolution:
         ...
 class ModelProblem:
     """
-    Per-block latency/power expressions in (f, m) with per-block coefficients, continuous frequency ranges, optional partial offloading. Immutable.
+    Per-block latency/power expressions in the compute frequency (f or compute_freq_mhz) and memory frequency (m or mem_freq_mhz), MHz, with per-block coefficients, continuous frequency ranges, optional partial offloading. Immutable.
     """
-    def __init__(self, latency_ms: Expression, power_w: Expression, coefficients: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], compute_freq_range_mhz: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex], mem_freq_range_mhz: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex], out_bits: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], server_latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], partial_offloading: bool = True) -> None:
+    def __init__(self, latency_ms: Expression, latency_coefficients: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], power_w: Expression, power_coefficients: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], compute_freq_range_mhz: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex], mem_freq_range_mhz: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex], out_bits: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], server_latency_ms: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], partial_offloading: bool = True) -> None:
         ...
     def block(self, arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: typing.SupportsFloat | typing.SupportsIndex) -> tuple[float, float]:
         ...
     @property
     def num_blocks(self) -> int:
         ...
-def evaluate_table(problem: TableProblem, scenario: Scenario, split: typing.SupportsInt | typing.SupportsIndex, compute_index: typing.SupportsInt | typing.SupportsIndex, mem_index: typing.SupportsInt | typing.SupportsIndex, tx_power_w: typing.SupportsFloat | typing.SupportsIndex) -> OffloadSolution:
+def evaluate_table(problem: TableProblem, scenario: Scenario, split: typing.SupportsInt | typing.SupportsIndex, config: typing.SupportsInt | typing.SupportsIndex, tx_power_w: typing.SupportsFloat | typing.SupportsIndex, fraction: typing.SupportsFloat | typing.SupportsIndex = -1.0) -> OffloadSolution:
     ...
 def fit_callable(function: collections.abc.Callable, y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, spec: ParameterSpec, options: FitOptions, guess: GridGuess | None = None) -> dict:
     """
@@ -275,15 +332,17 @@ def linear_parameters(expression: Expression) -> list[int]:
     """
 def solve_batch(problem: TableProblem, scenarios: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, baselines: list = [], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """
-    Solve every row of scenarios (n, 7) and each baseline (split, compute_index, mem_index, fixed_max_power, plan_on) on `threads` threads (0 = all cores), GIL released. Returns a dict of numpy columns (feasible as uint8) and 'baselines', a list of dicts (energy_j, latency_ms, feasible).
+    Solve every row of scenarios (n, 7) and each baseline (split, fraction, configs, fixed_max_power, plan_on) on `threads` threads (0 = all cores), GIL released, Ctrl-C raising KeyboardInterrupt. Returns a dict of numpy columns (feasible as uint8) and 'baselines', a list of dicts (energy_j, latency_ms, feasible).
     """
 def solve_model(problem: ModelProblem, scenario: Scenario, kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, starts: typing.SupportsInt | typing.SupportsIndex = 12, max_evaluations: typing.SupportsInt | typing.SupportsIndex = 400) -> OffloadSolution:
-    ...
-def solve_schedule(latency: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], energy: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], deadline: typing.SupportsFloat | typing.SupportsIndex, switch_time: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], switch_energy: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], compute_group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None = None, memory_group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None = None, switch_time_matrix: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, switch_energy_matrix: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, initial_config: typing.SupportsInt | typing.SupportsIndex | None = None, max_labels_per_cell: typing.SupportsInt | typing.SupportsIndex = 4096, label_budget: typing.SupportsInt | typing.SupportsIndex = 3000000) -> dict:
     """
-    Energy-optimal per-block schedule under a deadline (ms, J); returns a dict. switch_time/switch_energy are (any, compute, memory) components.
+    Model solve (NLopt SLSQP per split); Ctrl-C raises KeyboardInterrupt.
     """
-def solve_table(problem: TableProblem, scenario: Scenario, kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, split: typing.SupportsInt | typing.SupportsIndex = -1, compute_index: typing.SupportsInt | typing.SupportsIndex = -1, mem_index: typing.SupportsInt | typing.SupportsIndex = -1, fixed_max_power: bool = False) -> OffloadSolution:
+def solve_schedule(latency: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], energy: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], deadline: typing.SupportsFloat | typing.SupportsIndex, switch_time_any: typing.SupportsFloat | typing.SupportsIndex = 0.0, switch_energy_any: typing.SupportsFloat | typing.SupportsIndex = 0.0, configs: ConfigSet | None = None, switch_time_knobs: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] = [], switch_energy_knobs: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] = [], switch_time_matrix: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, switch_energy_matrix: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, initial_config: typing.SupportsInt | typing.SupportsIndex | None = None, max_labels_per_cell: typing.SupportsInt | typing.SupportsIndex = 4096, label_budget: typing.SupportsInt | typing.SupportsIndex = 3000000) -> dict:
     """
-    Exact solve; kind 0 energy, 1 latency, 2 weighted (energy_j + weight * latency_s), 3 energy-delay.
+    Energy-optimal per-block schedule under a deadline (ms, J); returns a dict. A switch costs switch_*_any plus switch_*_knobs[j] for every knob j of `configs` that changes, or the K x K matrices. Ctrl-C raises KeyboardInterrupt.
+    """
+def solve_table(problem: TableProblem, scenario: Scenario, kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, split: typing.SupportsInt | typing.SupportsIndex = -1, fraction: typing.SupportsFloat | typing.SupportsIndex = -1.0, configs: ConfigSubset | None = None, fixed_max_power: bool = False) -> OffloadSolution:
+    """
+    Exact solve; kind 0 energy, 1 latency, 2 weighted (energy_j + weight * latency_s), 3 energy-delay. Restrictions: split (-1 free), offload fraction (-1 free), configs (a ConfigSubset of the problem).
     """

@@ -1,8 +1,10 @@
 """Checks on numeric input shared by the whole package."""
 from __future__ import annotations
 
+import importlib
 import math
-from typing import Any
+import numbers
+from typing import Any, Optional
 
 import numpy as np
 
@@ -54,3 +56,51 @@ def json_list(values: Any) -> Any:
     out = arr.astype(object)
     out[~np.isfinite(arr)] = None
     return out.tolist()
+
+
+def integer(value: Any, name: str, *, minimum: int = 0) -> int:
+    """A whole number >= ``minimum`` as int, else ValueError naming ``name``. Integral floats
+    (``1e5``) are accepted; fractional ones (2.7) are not truncated, strings and booleans are
+    not numbers."""
+    if isinstance(value, (str, bytes, bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v) or v != math.floor(v) or v < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(v) if isinstance(value, float) else int(value)  # type: ignore[call-overload]
+
+
+def numbers_array(values: Any, name: str) -> np.ndarray:
+    """``values`` (a number, a sequence or an array of any shape) as a float64 array, else
+    ValueError naming ``name`` and the position of the first entry that is not a real number
+    (strings such as ``"5"`` and booleans are refused, not converted). Finiteness and signs
+    are the caller's to check."""
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"{name} must be numbers, got {values!r}")
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError) as exc:  # e.g. ragged nested lists
+        raise ValueError(f"{name} must be a regular array of numbers ({exc})") from None
+    if arr.dtype.kind in "fiu":
+        return np.array(arr, dtype=np.float64)
+    if arr.dtype.kind != "O" and not isinstance(values, np.ndarray):
+        arr = np.asarray(values, dtype=object)  # [5.0, "5"] would become strings: find the culprit
+    if arr.dtype.kind == "O":
+        for pos, v in np.ndenumerate(arr):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+                where = "" if not pos else f"[{', '.join(map(str, pos))}]"
+                raise ValueError(f"{name}{where} must be a number, got {v!r}")
+        return arr.astype(np.float64)
+    if arr.size == 0:
+        raise ValueError(f"{name} must be numbers, got an empty {arr.dtype} array")
+    where = "" if arr.ndim == 0 else f"[{', '.join(['0'] * arr.ndim)}]"
+    raise ValueError(f"{name}{where} must be a number, got {arr.flat[0].item()!r}")
+
+
+def require(module: str, purpose: str, install: Optional[str] = None) -> Any:
+    """Import an optional dependency up front, before any work starts: the module, or an
+    ImportError with a one-line hint (``{purpose} needs {module}: pip install {install}``)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"{purpose} needs {module.split('.')[0]}: pip install {install or module}") from None

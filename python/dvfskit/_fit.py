@@ -253,6 +253,8 @@ def fit(
 ) -> Union["FitResult", "FitTable"]:
     """Fit ``model`` to ``y`` by (robust, weighted, bounded) nonlinear least squares.
 
+    The cost and the statistics are defined in :ref:`math-fitting`.
+
     Parameters
     ----------
     model:
@@ -598,7 +600,7 @@ def model_from_dict(d: Mapping[str, Any]) -> Model:
 
 
 class FitResult:
-    """The outcome of one fit.
+    """The outcome of one fit; the statistics are defined in :ref:`math-fitting`.
 
     Attributes
     ----------

@@ -230,6 +230,7 @@ class FitTable:
         return f"<div>{head}{table}</div>"
 
     def plot(self, data: Any = None, **kw: Any) -> Any:
-        """Measured vs fitted per group (``dvfskit.plots.fit``; ``key=`` for one group); returns the Axes."""
+        """Measured vs fitted per group (``dvfskit.plots.fit``: one panel per group, an array of
+        Axes; ``key=`` for one group, ``facets=False`` or ``ax=`` to overlay them on one Axes)."""
         from .plots import fit as _plot
         return _plot(self, data, **kw)

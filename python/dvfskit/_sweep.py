@@ -7,8 +7,10 @@ others, so the result is bit-identical whatever the backend, thread count or chu
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
+import pickle
 import signal
 import threading
 import warnings
@@ -19,17 +21,24 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._data import scalar
-from ._solve import _SCENARIO_FIELDS, Problem, _cpu_dvfs_latency, _parse_objective
+from . import _baselines
+from ._data import integer, numbers_array, require, scalar
+from ._output import FolderSink, MemorySink, output_format
+from ._governor import is_governor_name, sweep_governor_columns
+from ._problem import _SCENARIO_FIELDS, Problem
+from ._solve import _parse_objective
 
-#: Baselines of :func:`dvfskit.baselines`, in its order (the optimum excluded).
-BASELINES = ("max_frequency", "compute_dvfs_only", "cpu_dvfs_model", "all_local", "full_offload", "fixed_max_power")
+#: The baselines of a compute x memory problem (:meth:`Problem.from_tables`), in the order of
+#: :func:`dvfskit.baselines` (the optimum excluded); any problem's: ``baseline_names(problem)``.
+BASELINES = ("max_frequency", "only_compute_freq_mhz", "only_mem_freq_mhz", "compute_dvfs_only", "cpu_dvfs_model",
+             "all_local", "full_offload", "fixed_max_power")
+baseline_names = _baselines.baseline_names
 
 _RESULT_FLOATS = (
     "objective_value", "energy_j", "energy_compute_j", "energy_transmit_j", "energy_idle_j", "latency_ms",
     "latency_local_ms", "latency_transmit_ms", "latency_server_ms", "min_latency_ms",
 )
-_DECISIONS = ("compute_freq_mhz", "mem_freq_mhz", "tx_power_w", "offload_fraction")
+_DECISIONS = ("tx_power_w", "offload_fraction")
 _ALLOW_ZERO = ("p_circuit_w", "idle_power_w")
 
 ProblemSource = Union[Problem, Mapping[Any, Problem], Callable[..., Problem]]
@@ -69,20 +78,35 @@ class _Plan:
     problem key columns, the objective and baselines. Picklable (sent once to Dask workers)."""
 
     def __init__(self, problems: List[Problem], key_labels: Dict[str, np.ndarray], key_index: np.ndarray,
-                 kind: int, weight: float, baselines: Sequence[str], threads: int) -> None:
+                 kind: int, weight: float, baselines: Optional[Sequence[str]], threads: int) -> None:
         self.problems = problems
         self.key_labels = key_labels  # key name -> its distinct labels
         self.key_index = key_index    # (problems, keys): label index of each problem's keys
         self.defaults = np.array([[p.scenario[f] for f in _SCENARIO_FIELDS] for p in problems], dtype=np.float64)
-        self.kind, self.weight, self.baselines, self.threads = kind, weight, tuple(baselines), threads
+        self.kind, self.weight, self.threads = kind, weight, threads
+        # governor settings (dvfskit._governor) apart from the solver's baselines
+        self.governors = tuple(b for b in (baselines or ()) if is_governor_name(b))
+        if baselines is not None:
+            baselines = tuple(b for b in baselines if not is_governor_name(b))
+        # baselines None: each problem's own; the output has the union of columns (NaN where a
+        # problem has no such baseline)
+        self.names = [(_baselines.baseline_names(p) if baselines is None else tuple(baselines)) for p in problems]
+        for p, names, key in zip(problems, self.names, key_index):
+            _baselines.check_names(p, names, "the problem" + (f" {_key_text(key_labels, key)}" if key_labels else ""))
+        self.baselines = tuple(dict.fromkeys(n for names in self.names for n in names))
+        self.knobs = tuple(dict.fromkeys(k for p in problems for k in p.configs.knobs))
 
     def solve(self, part: Union[_GridPart, _TablePart], threads: Optional[int] = None) -> pd.DataFrame:
         columns, codes = part.materialise()
         return _solve_rows(self, columns, codes, self.threads if threads is None else threads)
 
 
+def _key_text(labels: Dict[str, np.ndarray], key: np.ndarray) -> str:
+    return ", ".join(f"{name}={values[i]!r}" for (name, values), i in zip(labels.items(), key))
+
+
 def _check_values(name: str, values: Any) -> np.ndarray:
-    a = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    a = np.atleast_1d(numbers_array(values, f"grid[{name!r}]"))
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"grid[{name!r}] must be a non-empty 1-D sequence of numbers")
     _check_column(name, a)
@@ -107,8 +131,8 @@ def _problems_for(source: ProblemSource, key_combos: List[Dict[str, Any]]) -> Li
         else:
             p = source
         if not isinstance(p, Problem) or p._tables is None:
-            raise TypeError(f"the problem for {combo} must be a dvfskit.Problem built with Problem.from_tables, "
-                            f"got {type(p).__name__}")
+            raise TypeError(f"the problem for {combo} must be a dvfskit.Problem with tables (from_tables, "
+                            f"from_config_tables, from_measurements, from_fits), got {type(p).__name__}")
         problems.append(p)
     return problems
 
@@ -184,7 +208,7 @@ def _from_table(source: ProblemSource, table: pd.DataFrame) -> Tuple[
     columns: Dict[str, np.ndarray] = {}
     for name in _SCENARIO_FIELDS:
         if name in table.columns:
-            a = np.ascontiguousarray(table[name].to_numpy(dtype=np.float64))
+            a = np.ascontiguousarray(numbers_array(table[name].to_numpy(), f"table[{name!r}]"))
             _check_column(name, a)
             columns[name] = a
     labels: Dict[str, Any] = {}
@@ -213,27 +237,30 @@ def _from_table(source: ProblemSource, table: pd.DataFrame) -> Tuple[
 # One chunk: C++ batch per problem, output columns
 # ---------------------------------------------------------------------------------------------
 
-def _baseline_specs(problem: Problem, names: Sequence[str]) -> List[Tuple[int, int, int, bool, Any]]:
-    f_max = int(np.argmax(problem.compute_freqs_mhz))
-    m_max = int(np.argmax(problem.mem_freqs_mhz))
-    L = problem.num_blocks
-    specs: Dict[str, Tuple[int, int, int, bool, Any]] = {
-        "max_frequency": (-1, f_max, m_max, False, None),
-        "compute_dvfs_only": (-1, -1, m_max, False, None),
-        "all_local": (L, -1, -1, False, None),
-        "full_offload": (0, -1, -1, False, None),
-        "fixed_max_power": (-1, -1, -1, True, None),
-    }
-    if "cpu_dvfs_model" in names:
-        planner = problem.__dict__.get("_cpu_dvfs_tables")
-        if planner is None:
-            planner = _core.TableProblem(
-                _cpu_dvfs_latency(problem), problem.block_power_w, problem.compute_freqs_mhz, problem.mem_freqs_mhz,
-                problem.out_bits, problem.server_latency_ms,
-            )
-            problem.__dict__["_cpu_dvfs_tables"] = planner  # same tables for every scenario of this problem
-        specs["cpu_dvfs_model"] = (-1, -1, m_max, False, planner)
-    return [specs[n] for n in names]
+def _baseline_specs(problem: Problem, names: Sequence[str]) -> Tuple[List[Any], Dict[str, int]]:
+    """The distinct C++ baselines of ``names`` (an alias solved once) and each name's index."""
+    bases = list(dict.fromkeys(_baselines._ALIASES.get(n, n) for n in names))
+    index = {n: bases.index(_baselines._ALIASES.get(n, n)) for n in names}
+    return _baselines.specs(problem, bases), index
+
+
+def _knob_column(plan: _Plan, knob: str, results: List[Tuple[Optional[np.ndarray], int, Dict[str, Any]]],
+                 n: int) -> Any:
+    """The values of ``knob`` of each row's chosen configuration (NaN / missing where nothing runs
+    locally or the row's problem has no such knob): float64, or a Categorical of labels."""
+    numeric = all(p.configs.is_numeric(knob) for p in plan.problems if knob in p.configs.knobs)
+    out = np.full(n, np.nan) if numeric else np.full(n, None, dtype=object)
+    for rows, code, raw in results:
+        configs = plan.problems[code].configs
+        if knob not in configs.knobs:
+            continue
+        k = np.asarray(raw["config"])
+        values = np.asarray(np.where(k >= 0, configs.column(knob)[np.maximum(k, 0)], np.nan if numeric else None))
+        if rows is None:
+            out = values.astype(out.dtype, copy=False)
+        else:
+            out[rows] = values
+    return out if numeric else pd.Categorical(out)
 
 
 def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads: int) -> pd.DataFrame:
@@ -248,92 +275,70 @@ def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads
         out[name] = pd.Categorical.from_codes(idx, categories=pd.Index(labels)) if name == "problem" else labels[idx]
     for j, name in enumerate(_SCENARIO_FIELDS):
         out[name] = scen[:, j]
-    results: List[Tuple[Optional[np.ndarray], Dict[str, Any]]] = []
+    results: List[Tuple[Optional[np.ndarray], int, Dict[str, Any]]] = []
+    baseline_index: List[Dict[str, int]] = []
     for code in present:
         rows = np.flatnonzero(codes == code) if present.size > 1 else None
         problem = plan.problems[int(code)]
         assert problem._tables is not None  # checked when the plan was made
+        specs, index = _baseline_specs(problem, plan.names[int(code)])
         raw = _core.solve_batch(problem._tables, scen if rows is None else scen[rows], plan.kind, plan.weight,
-                                _baseline_specs(problem, plan.baselines), threads)
-        results.append((rows, raw))
+                                specs, threads)
+        results.append((rows, int(code), raw))
+        baseline_index.append(index)
 
-    def gather(key: str, dtype: Any, baseline: Optional[int] = None) -> np.ndarray:
-        """Column ``key`` of the optimum (or of baseline number ``baseline``) over all rows."""
-        def get(raw: Dict[str, Any]) -> np.ndarray:
-            values = np.asarray((raw if baseline is None else raw["baselines"][baseline])[key])
+    def gather(key: str, dtype: Any, baseline: Optional[str] = None) -> np.ndarray:
+        """Column ``key`` of the optimum (or of baseline ``baseline``) over all rows; NaN / False
+        for rows whose problem has no such baseline."""
+        def get(i: int) -> Optional[np.ndarray]:
+            raw = results[i][2]
+            if baseline is not None:
+                if baseline not in baseline_index[i]:
+                    return None
+                raw = raw["baselines"][baseline_index[i][baseline]]
+            values = np.asarray(raw[key])
             return values.view(np.bool_) if dtype is np.bool_ else values
 
         if len(results) == 1 and results[0][0] is None:
-            return get(results[0][1]).astype(dtype, copy=False)
-        col = np.empty(n, dtype=dtype)
-        for rows, raw in results:
-            col[rows] = get(raw)
+            values = get(0)
+            if values is not None:
+                return values.astype(dtype, copy=False)
+        col = np.full(n, False if dtype is np.bool_ else (np.nan if dtype is np.float64 else -1), dtype=dtype)
+        for i, (rows, _, _) in enumerate(results):
+            values = get(i)
+            if values is not None:
+                col[slice(None) if rows is None else rows] = values
         return col
 
     out["feasible"] = gather("feasible", np.bool_)
     for name in _RESULT_FLOATS:
         out[name] = gather(name, np.float64)
     out["split"] = gather("split", np.int32)
+    out["config"] = gather("config", np.int32)
+    for knob in plan.knobs:
+        out[knob] = _knob_column(plan, knob, results, n)
     for name in _DECISIONS:
         out[name] = gather(name, np.float64)
     e_opt = np.where(out["feasible"], out["energy_j"], np.nan)
-    for b, name in enumerate(plan.baselines):
-        e = gather("energy_j", np.float64, b)
+    for name in plan.baselines:
+        e = gather("energy_j", np.float64, name)
         out[f"{name}_energy_j"] = e
-        out[f"{name}_latency_ms"] = gather("latency_ms", np.float64, b)
-        out[f"{name}_feasible"] = gather("feasible", np.bool_, b)
+        out[f"{name}_latency_ms"] = gather("latency_ms", np.float64, name)
+        out[f"{name}_feasible"] = gather("feasible", np.bool_, name)
         with np.errstate(divide="ignore", invalid="ignore"):
             ok = (e > 0) & out[f"{name}_feasible"]  # as dvfskit.baselines: no saving vs a plan missing the deadline
             out[f"saving_vs_{name}_pct"] = np.where(ok, 100.0 * (e - e_opt) / e, np.nan)
+    for gov in plan.governors:  # governor baselines, one steady state per scenario (dvfskit._governor)
+        deadline, idle = out["deadline_ms"], out["idle_power_w"]
+        gov_columns: Dict[str, np.ndarray] = {}
+        for code in present:
+            where = np.flatnonzero(codes == code)
+            part = sweep_governor_columns(plan.problems[int(code)], gov, deadline[where], idle[where], e_opt[where],
+                                          out["latency_ms"][where], threads)
+            for key, values in part.items():
+                gov_columns.setdefault(key, np.empty(n, dtype=values.dtype))[where] = values
+        out.update(gov_columns)
     return pd.DataFrame(out, copy=False)
-
-
-# ---------------------------------------------------------------------------------------------
-# Output sinks
-# ---------------------------------------------------------------------------------------------
-
-class _Sink:
-    def __init__(self, out: Optional[Union[str, os.PathLike]]) -> None:
-        self.path = None if out is None else Path(out)
-        self.frames: List[pd.DataFrame] = []
-        self._writer: Any = None
-        self._schema: Any = None
-        self._csv: Any = None
-        if self.path is not None:
-            suffix = self.path.suffix.lower()
-            if suffix not in (".parquet", ".pq", ".csv"):
-                raise ValueError(f"out must end in .parquet or .csv, got {str(out)!r}")
-            self.kind = "csv" if suffix == ".csv" else "parquet"
-
-    def write(self, df: pd.DataFrame) -> None:
-        if self.path is None:
-            self.frames.append(df)
-        elif self.kind == "csv":
-            if self._csv is None:
-                self._csv = open(self.path, "w", newline="")
-                df.to_csv(self._csv, index=False, header=True)
-            else:
-                df.to_csv(self._csv, index=False, header=False)
-            self._csv.flush()
-        else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            if self._writer is None:
-                t = pa.Table.from_pandas(df, preserve_index=False)
-                self._schema = t.schema
-                self._writer = pq.ParquetWriter(self.path, self._schema)
-            else:
-                t = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
-            self._writer.write_table(t)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        if self._csv is not None:
-            self._csv.close()
-            self._csv = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,6 +360,7 @@ def sweep(
     threads: int = 0,
     progress: Union[bool, Callable[[int, int], None]] = True,
     out: None = None,
+    resume: bool = False,
 ) -> pd.DataFrame: ...
 
 
@@ -373,6 +379,7 @@ def sweep(
     threads: int = 0,
     progress: Union[bool, Callable[[int, int], None]] = True,
     out: Union[str, os.PathLike],
+    resume: bool = False,
 ) -> Path: ...
 
 
@@ -390,9 +397,10 @@ def sweep(
     threads: int = 0,
     progress: Union[bool, Callable[[int, int], None]] = True,
     out: Optional[Union[str, os.PathLike]] = None,
+    resume: bool = False,
 ) -> Union[pd.DataFrame, Path]:
     """Solve many scenarios exactly (as :func:`dvfskit.solve` would, one by one) and return one
-    row per scenario.
+    row per scenario (:ref:`math-sweeps`).
 
     Parameters
     ----------
@@ -412,10 +420,17 @@ def sweep(
     table: a DataFrame with such columns, one scenario per row (instead of ``grid``).
     objective, weight: as in :func:`dvfskit.solve` (``"energy"``, ``"latency"``,
         ``("weighted", w)``, ``"edp"``); baselines are solved with the same objective.
-    baselines: True for all of :data:`BASELINES` (as defined by :func:`dvfskit.baselines`),
-        False for none, or a list of their names. Per baseline ``b``: ``b_energy_j``,
+    baselines: True for every baseline of each problem (as defined by :func:`dvfskit.baselines`:
+        ``max_frequency``, one ``only_<knob>`` per frequency knob, ``compute_dvfs_only``,
+        ``cpu_dvfs_model``, ``all_local``, ``full_offload``, ``fixed_max_power``; with several
+        problems the columns of all, NaN where a problem has no such baseline), False for none,
+        or a list of names every problem has. Per baseline ``b``: ``b_energy_j``,
         ``b_latency_ms``, ``b_feasible`` and ``saving_vs_b_pct = 100 (E_b - E_opt) / E_b``
-        (NaN when the optimum or the baseline is infeasible).
+        (NaN when the optimum or the baseline is infeasible). The list may also name governor
+        settings (``"schedutil"``, ``"default"``, a dict knob -> name; :func:`dvfskit.governor`
+        with the period = each scenario's deadline, all local): ``g_energy_j``, ``g_latency_ms``,
+        ``g_miss_rate``, ``g_feasible`` and ``saving_vs_g_pct`` (against the optimum's energy plus
+        idle power to the period's end).
     backend: ``"threads"`` (C++ thread pool in this process) or ``"dask"`` (each chunk is a task
         on ``client``: a ``dask.distributed.Client``, a scheduler address string, or None for
         the current default client). Results are identical.
@@ -426,8 +441,19 @@ def sweep(
         whose parallelism comes from the workers' threads).
     progress: True shows a ``tqdm.auto`` bar when there is more than one chunk; a callable
         ``progress(done, total)`` is called instead after each finished chunk.
-    out: ``"x.parquet"`` or ``"x.csv"``: stream each finished chunk to that file instead of
-        keeping rows in memory (for sweeps larger than memory); the file is overwritten.
+    out: ``"x.parquet"`` or ``"x.csv"`` (suffix in any case): stream each finished chunk to a
+        crash-safe output *folder* of that name instead of keeping rows in memory (for sweeps
+        larger than memory): one part file per chunk, each written under a temporary name and
+        renamed when complete, plus ``_manifest.json`` (see :mod:`dvfskit._output`). After any
+        interruption, even ``kill -9``, the folder holds exactly the finished chunks. Read it
+        with :func:`dvfskit.read_sweep` (or ``pandas.read_parquet``). The folder's parent must
+        exist. An earlier output of that name is replaced unless ``resume`` is True; a folder
+        that is not a sweep output is never touched.
+    resume: with ``out``: continue an interrupted sweep from its finished chunks (skipping
+        their scenarios; the final output equals an uninterrupted run's, row for row). Refused
+        when the output was written by a different sweep (problem, grid or table, objective or
+        baselines: a fingerprint in the manifest); the chunk size is the one stored there.
+        Without an earlier output it simply starts.
 
     Returns
     -------
@@ -435,75 +461,121 @@ def sweep(
     fields, ``feasible``, ``objective_value``, ``energy_j`` with ``energy_compute_j``,
     ``energy_transmit_j``, ``energy_idle_j``, ``latency_ms`` with ``latency_local_ms``,
     ``latency_transmit_ms``, ``latency_server_ms``, ``min_latency_ms``, the decisions ``split``,
-    ``compute_freq_mhz``, ``mem_freq_mhz`` (NaN when split == 0), ``tx_power_w``,
+    ``config`` (the configuration's index k, -1 when nothing runs locally), one column per knob
+    of the problems' configurations (e.g. ``compute_freq_mhz``, ``mem_freq_mhz`` in MHz, a core
+    mask as a categorical; NaN / missing when nothing runs locally), ``tx_power_w``,
     ``offload_fraction``, then the baseline columns. ``df.attrs`` holds ``objective``,
-    ``weight``, ``complete`` and ``rows_total``.
+    ``weight``, ``complete``, ``rows_total`` and ``tables_kind`` (measured, predicted or mixed).
     With ``out``: the output path (``pathlib.Path``); nothing is kept in memory.
 
     Interruption (Ctrl-C, i.e. KeyboardInterrupt between chunks, including from a ``progress``
     callable) stops cleanly: pending Dask tasks are cancelled, a RuntimeWarning says how many
     rows were finished, and the return value holds the finished chunks only: the first
-    ``df.attrs["rows_done"]`` rows (``df.attrs["complete"]`` False), or the path of a valid
-    file holding those rows.
+    ``df.attrs["rows_done"]`` rows (``df.attrs["complete"]`` False), or the path of the output
+    folder holding those rows (continue with ``resume=True``).
     """
     if (grid is None) == (table is None):
         raise ValueError("give exactly one of grid= (dict of field -> values) or table= (DataFrame)")
     if backend not in ("threads", "dask"):
         raise ValueError(f"backend must be 'threads' or 'dask', got {backend!r}")
     kind, w = (0, 0.0) if objective == "energy" and weight is None else _parse_objective(objective, weight)
+    names: Optional[Tuple[str, ...]]
     if baselines is True:
-        names: Tuple[str, ...] = BASELINES
+        names = None  # each problem's own (checked per problem when the plan is made)
     elif baselines is False or baselines is None:
         names = ()
     else:
-        names = tuple([baselines] if isinstance(baselines, str) else baselines)
-        bad = [b for b in names if b not in BASELINES]
-        if bad:
-            raise ValueError(f"unknown baselines {bad}; choose among {BASELINES}")
-    if chunk_size is not None and int(chunk_size) < 1:
-        raise ValueError("chunk_size must be >= 1")
-    if int(threads) < 0:
-        raise ValueError("threads must be >= 0 (0 = all cores)")
+        names = tuple([baselines] if isinstance(baselines, (str, Mapping)) else baselines)
+    size_option = None if chunk_size is None else integer(chunk_size, "chunk_size", minimum=1)
+    threads = integer(threads, "threads", minimum=0)
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise TypeError(f"progress must be True, False or a callable progress(done, total), got {progress!r}")
+    if not isinstance(resume, bool):
+        raise TypeError(f"resume must be True or False, got {resume!r}")
+    if resume and out is None:
+        raise ValueError("resume=True continues a sweep written to out=...; give out")
+    if progress is True:
+        require("tqdm.auto", "progress=True (a progress bar; or pass progress=False)", "tqdm")
     if isinstance(problem_or_factory, Problem) and problem_or_factory._tables is None:
-        raise ValueError("sweep needs problems built with Problem.from_tables (exact table solver)")
+        raise ValueError("sweep needs problems with tables (exact table solver): from_tables, from_config_tables, "
+                         "from_measurements or from_fits")
+    sink: Union[MemorySink, FolderSink] = MemorySink()
+    if out is not None:
+        output_format(out)  # suffix and pyarrow checked before any work
 
+    rows: Any
     if grid is not None:
         problems, labels, key_index, dims, key_dims, n = _from_grid(problem_or_factory, grid)
+        rows = ("grid", dims, key_dims)
 
         def part(a: int, b: int) -> Any:
             return _GridPart(dims, key_dims, a, b)
     else:
         problems, labels, key_index, tcols, tcodes = _from_table(problem_or_factory, table)
         n = int(tcodes.size)
+        rows = ("table", tcols, tcodes)
 
         def part(a: int, b: int) -> Any:
             return _TablePart({k: v[a:b] for k, v in tcols.items()}, tcodes[a:b])
 
-    plan = _Plan(problems, labels, key_index, kind, w, names, int(threads))
-    sink = _Sink(out)
+    plan = _Plan(problems, labels, key_index, kind, w, names, threads)
+    own_client = False
+    if backend == "dask":
+        client, own_client = dask_client(client)
     done, complete = 0, True
     try:
         if backend == "threads":
-            size = int(chunk_size) if chunk_size else (16384 if names else 65536)  # ~0.1-1 s per chunk
-            bounds = [(a, min(a + size, n)) for a in range(0, n, size)]
-            run = _run_threads(plan, part, bounds)
+            size = size_option or (16384 if plan.baselines else 65536)  # ~0.1-1 s per chunk
         else:
-            run = _run_dask(plan, part, n, chunk_size, client)
-        done, complete = _consume(run, sink, n, progress)
+            slots = max(1, sum(client.nthreads().values()))
+            size = size_option or int(min(250_000, max(1_000, math.ceil(n / (4 * slots)))))
+        if out is not None:
+            sink = FolderSink(out, fingerprint=_fingerprint(plan, rows), rows_total=n, chunk_size=size, resume=resume)
+            if resume and size_option is not None and sink.chunk_size != size_option:
+                raise ValueError(f"resume: {out} was written in chunks of {sink.chunk_size} rows; "
+                                 f"pass chunk_size={sink.chunk_size} or None")
+            size = sink.chunk_size
+        bounds = [(a, min(a + size, n)) for a in range(sink.rows_done, n, size)]
+        run = _run_threads(plan, part, bounds) if backend == "threads" else _run_dask(plan, part, bounds, client)
+        try:
+            done, complete = _consume(run, sink, n, progress, sink.rows_done)
+            if n == 0 and isinstance(sink, FolderSink) and sink.index == 0:
+                sink.write(_empty(plan))  # an empty part keeps the columns
+        finally:
+            sink.close(complete)
     finally:
-        sink.close()
+        if own_client:
+            client.close()
     if not complete:
         warnings.warn(f"sweep interrupted: {done} of {n} scenarios finished and returned"
-                      + (f" (written to {sink.path})" if sink.path is not None else ""), RuntimeWarning, stacklevel=2)
-    if sink.path is not None:
+                      + (f" (written to {sink.path}; continue with resume=True)" if sink.path is not None else ""),
+                      RuntimeWarning, stacklevel=2)
+    if isinstance(sink, FolderSink):
         return sink.path
     if sink.frames:
         df = pd.concat(sink.frames, ignore_index=True) if len(sink.frames) > 1 else sink.frames[0]
     else:
-        df = plan.solve(_TablePart({k: np.zeros(0) for k in _SCENARIO_FIELDS}, np.zeros(0, dtype=np.int64)))
+        df = _empty(plan)
+    kinds = {p.tables_kind for p in problems}
     df.attrs.update(objective=("energy", "latency", "weighted", "edp")[kind], weight=w, complete=complete,
-                    rows_total=n, rows_done=done)
+                    rows_total=n, rows_done=done, tables_kind=kinds.pop() if len(kinds) == 1 else "mixed")
     return df
+
+
+def _empty(plan: _Plan) -> pd.DataFrame:
+    return plan.solve(_TablePart({k: np.zeros(0) for k in _SCENARIO_FIELDS}, np.zeros(0, dtype=np.int64)))
+
+
+def _fingerprint(plan: _Plan, rows: Any) -> str:
+    """A hash of everything that defines a sweep's rows (the problems' tables and scenarios,
+    the grid or table, the problem keys, objective and baselines) but not how it is run
+    (backend, threads, chunks), which never changes a result. Stored in the output manifest
+    so that ``resume`` refuses to continue a different sweep."""
+    h = hashlib.sha256()
+    for item in ((plan.kind, plan.weight, plan.baselines), plan.key_index, rows,
+                 {k: [repr(v) for v in labels] for k, labels in plan.key_labels.items()}, *plan.problems):
+        h.update(pickle.dumps(item, protocol=4))  # a Problem pickles as its tables and scenario
+    return h.hexdigest()
 
 
 def _run_threads(plan: _Plan, part: Callable[[int, int], Any], bounds: List[Tuple[int, int]]):
@@ -514,10 +586,8 @@ def _run_threads(plan: _Plan, part: Callable[[int, int], Any], bounds: List[Tupl
 def dask_client(client: Any) -> Tuple[Any, bool]:
     """The ``dask.distributed.Client`` to use, and whether it was opened here (then close it):
     ``client`` itself, a new Client for a scheduler address string, or the default client."""
-    try:
-        from dask.distributed import Client, default_client
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("backend='dask' needs dask[distributed]: pip install 'dask[distributed]'") from exc
+    distributed = require("dask.distributed", "backend='dask'", "'dask[distributed]'")
+    Client, default_client = distributed.Client, distributed.default_client
     if client is None:
         try:
             return default_client(), False
@@ -528,13 +598,10 @@ def dask_client(client: Any) -> Tuple[Any, bool]:
     return client, False
 
 
-def _run_dask(plan: _Plan, part: Callable[[int, int], Any], n: int, chunk_size: Optional[int], client: Any):
-    client, own = dask_client(client)
+def _run_dask(plan: _Plan, part: Callable[[int, int], Any], bounds: List[Tuple[int, int]], client: Any):
     futures: List[Any] = []
     try:
         slots = max(1, sum(client.nthreads().values()))
-        size = int(chunk_size) if chunk_size else int(min(250_000, max(1_000, math.ceil(n / (4 * slots)))))
-        bounds = [(a, min(a + size, n)) for a in range(0, n, size)]
         threads = plan.threads or 1
         # hash=False: a key of this sweep's own; a content-hashed key would be shared with an
         # earlier sweep of the same plan whose cancellation may be releasing it right now.
@@ -552,8 +619,6 @@ def _run_dask(plan: _Plan, part: Callable[[int, int], Any], n: int, chunk_size: 
         pending = [f for f in futures if f is not None]
         if pending:
             client.cancel(pending)
-        if own:
-            client.close()
 
 
 def _dask_task(plan: _Plan, part: Any, threads: int) -> pd.DataFrame:
@@ -576,9 +641,9 @@ def _sigint_deferred() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def _consume(run: Any, sink: _Sink, n: int, progress: Union[bool, Callable[[int, int], None]]) -> Tuple[int, bool]:
+def _consume(run: Any, sink: Union[MemorySink, FolderSink], n: int, progress: Union[bool, Callable[[int, int], None]],
+             done: int = 0) -> Tuple[int, bool]:
     bar = None
-    done = 0
     callback = progress if callable(progress) else None
     try:
         for df in run:

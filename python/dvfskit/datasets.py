@@ -18,7 +18,7 @@ from typing import List
 
 import pandas as pd
 
-from ._measurements import read_measurements
+from ._measurements import MEASURED, read_measurements
 
 __all__ = ["data_dir", "tx2_xception", "a100_stages"]
 
@@ -88,7 +88,8 @@ def tx2_xception() -> pd.DataFrame:
         df.insert(3, "core_mask", mask)
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
-    out.attrs["keys"] = [c for c in out.columns if c not in ("latency_ms", "power_w", "energy_j")]
+    out.attrs["keys"] = [c for c in out.columns if c not in MEASURED]
+    out.attrs["measured"] = [c for c in out.columns if c in MEASURED]
     out.attrs["source"] = os.fspath(folder)
     return out
 
@@ -128,6 +129,7 @@ def a100_stages() -> pd.DataFrame:
             )
         )
     out = pd.concat(frames, ignore_index=True)
-    out.attrs["keys"] = [c for c in out.columns if c not in ("latency_ms", "power_w", "energy_j")]
+    out.attrs["keys"] = [c for c in out.columns if c not in MEASURED]
+    out.attrs["measured"] = [c for c in out.columns if c in MEASURED]
     out.attrs["source"] = os.fspath(folder)
     return out

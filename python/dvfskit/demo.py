@@ -11,12 +11,17 @@ server, the radio channel, idle power and switching costs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import TYPE_CHECKING, Any, List
 
 import numpy as np
 import pandas as pd
 
 from . import baselines, block_tables, compare, datasets, examples, fit, plots, solve, sweep
+from ._schedule import BlockTables
+from ._solve import Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 def _section(title: str) -> None:
@@ -26,6 +31,38 @@ def _section(title: str) -> None:
 def _print(df: pd.DataFrame) -> None:
     with pd.option_context("display.width", 160, "display.max_columns", 30, "display.max_colwidth", 40):
         print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+
+def a100_forward_tables(a100: pd.DataFrame) -> BlockTables:
+    """Per-stage tables of the last DNN in the A100 profiles (GPT-3), forward pass only."""
+    fwd = a100[(a100["dnn"] == a100["dnn"].unique()[-1]) & (a100["instruction"] == "forward")]
+    lat = fwd.pivot_table(index="block", columns="compute_freq_mhz", values="latency_ms")
+    energy = fwd.pivot_table(index="block", columns="compute_freq_mhz", values="energy_j")
+    return block_tables(lat.to_numpy(), energy.to_numpy(), lat.columns.to_numpy(float))
+
+
+def _retitle(ax: Any, context: str) -> None:
+    """The panel's own title (what is drawn, with its numbers) under a line of context."""
+    ax.set_title(f"{context}\n{ax.get_title()}", fontsize="medium")
+
+
+def figure(tx2: pd.DataFrame, problem: Problem, swept: pd.DataFrame, tables: BlockTables,
+           deadline_ms: float) -> Figure:
+    """The demo's 2 x 2 figure: the joint model fit on the TX2 measurements ``tx2`` (one input
+    size), the energy heatmap with the optimum of ``problem``, energy vs deadline from ``swept``
+    (one line per bandwidth) and the per-stage schedule of ``tables`` at ``deadline_ms``."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(14, 10), layout="constrained")
+    plots.fit(fit("joint_mem_comp", tx2, "latency_ms", max_iterations=10000), tx2, ax=axes[0, 0])
+    _retitle(axes[0, 0], "TX2 Xception 400x400 (measured)")
+    plots.heatmap(problem, quantity="energy", solution=solve(problem), ax=axes[0, 1])
+    _retitle(axes[0, 1], f"TX2 energy per inference, optimum at {problem.deadline_ms:g} ms")
+    plots.sweep(swept, hue="bandwidth_hz", ax=axes[1, 0])
+    _retitle(axes[1, 0], "TX2 + edge server (channel and server assumed)")
+    plots.schedule(tables.schedule(deadline_ms, idle_power_w=60.0), ax=axes[1, 1])
+    _retitle(axes[1, 1], "A100 GPT-3 forward stages (measured; 60 W idle power assumed)")
+    return fig
 
 
 def run(out: Path) -> List[Path]:
@@ -77,10 +114,7 @@ def run(out: Path) -> List[Path]:
     _print(baselines(p).reset_index()[["plan", "energy_j", "latency_ms", "feasible", "saving_pct"]])
 
     _section("4. Per-block frequency schedule: A100 GPT-3 forward stages as blocks (measured)")
-    fwd = a100[(a100["dnn"] == a100["dnn"].unique()[-1]) & (a100["instruction"] == "forward")]
-    lat = fwd.pivot_table(index="block", columns="compute_freq_mhz", values="latency_ms")
-    energy = fwd.pivot_table(index="block", columns="compute_freq_mhz", values="energy_j")
-    tables = block_tables(lat.to_numpy(), energy.to_numpy(), lat.columns.to_numpy(float))
+    tables = a100_forward_tables(a100)
     fastest = float(tables.latency_ms.sum(axis=0).min())
     sched_rows = []
     for factor in (1.0, 1.05, 1.2, 1.5):
@@ -105,18 +139,8 @@ def run(out: Path) -> List[Path]:
     written.append(out / "sweep.csv")
 
     _section("6. Plots")
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
-    part = tx_max_cpu[tx_max_cpu["input_size"] == "400x400"]
-    plots.fit(fit("joint_mem_comp", part, "latency_ms", max_iterations=10000), part, ax=axes[0, 0])
-    axes[0, 0].set_title("TX2 Xception 400x400: joint_mem_comp fit (measured points)")
-    p300 = problem.with_scenario(deadline_ms=300.0)
-    plots.heatmap(p300, quantity="energy", solution=solve(p300), ax=axes[0, 1])
-    axes[0, 1].set_title("TX2 energy per inference over (GPU, EMC) frequency, optimum at 300 ms")
-    plots.sweep(swept, hue="bandwidth_hz", ax=axes[1, 0])
-    axes[1, 0].set_title("TX2 + edge: energy vs deadline (channel and server assumed)")
-    plots.schedule(tables.schedule(fastest * 1.2, idle_power_w=60.0), ax=axes[1, 1])
-    axes[1, 1].set_title("A100 GPT-3 forward: per-stage SM frequency, deadline 1.2x fastest")
-    fig.tight_layout()
+    fig = figure(tx_max_cpu[tx_max_cpu["input_size"] == "400x400"], problem.with_scenario(deadline_ms=300.0),
+                 swept, tables, 1.2 * fastest)
     path = out / "dvfskit-demo.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)

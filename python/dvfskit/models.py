@@ -5,7 +5,9 @@ so, ``mem_freq_mhz`` (m), in MHz, and converts them to GHz inside the expression
 parameters are O(1). Latency models predict ``latency_ms`` (ms); power models predict
 ``power_w`` (W). Each model has physical bounds and a data-driven ``guess`` (a grid over the
 exponents with a non-negative linear least-squares solve for the linear coefficients), so
-``dvfskit.fit(models.gpu_dvfs, df, "latency_ms")`` needs no starting values.
+``dvfskit.fit(models.gpu_dvfs, df, "latency_ms")`` needs no starting values. The families are
+defined in :ref:`math-models`; the documentation's :ref:`model-catalogue` lists every model
+with its units and bounds.
 
 =====================  ====================================================  ===================
 name                   formula (f, m in GHz)                                 output
@@ -15,7 +17,7 @@ name                   formula (f, m in GHz)                                 out
 ``gpu_dvfs``           t = a f^-b + c                                        latency, ms
 ``joint_mem_comp``     t = l m^-beta + u f^-gamma + c                        latency, ms
 ``joint_mem_comp_nc``  t = l m^-beta + u f^-gamma                            latency, ms
-``roofline_smooth``    t = (|W/f|^k + |Q/m|^k)^(1/k) + c                      latency, ms
+``roofline_smooth``    ``t = (|W/f|^k + |Q/m|^k)^(1/k) + c``                  latency, ms
 ``cmos``               P = Ps + kf f^alpha + km m^delta                      power, W
 ``cmos_compute``       P = Ps + kf f^alpha                                   power, W
 ``cubic``              P = Ps + kappa f^3                                    power, W

@@ -20,16 +20,18 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   // The first byte picks the flavour: implicit parameters, or an explicit parameter list
-  // (which adds the "unknown name" and "does not appear" checks).
+  // (which adds the "unknown name" and "does not appear" checks), with listed-but-unused
+  // parameters rejected (fits) or allowed (device models).
   const std::uint8_t mode = data[0];
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
-  const std::vector<std::string> inputs = {"f", "m"};
+  const std::vector<std::string> inputs = {"f", "m", "\xCE\xB1"};  // f, m, alpha
+  const auto unused = (mode & 2) ? dvfskit::UnusedParameters::Allow : dvfskit::UnusedParameters::Reject;
   try {
     const dvfskit::Expression e = (mode & 1)
-        ? dvfskit::Expression(text, inputs, std::vector<std::string>{"a", "b", "c"})
+        ? dvfskit::Expression(text, inputs, std::vector<std::string>{"a", "b", "\xC3\xA9"}, unused)  // a, b, e-acute
         : dvfskit::Expression(text, inputs);
     const std::size_t np = e.parameters().size();
-    const double x[2] = {1.5, 800.0};
+    const double x[3] = {1.5, 800.0, 0.25};
     std::vector<double> p(np, 0.75);
     std::vector<double> stack(e.stack_size());
     volatile double v = e.evaluate<double>(x, p.data(), stack.data());
@@ -40,8 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<Jet> stack_j(e.stack_size());
     volatile double vj = e.evaluate<Jet>(x, pj.data(), stack_j.data()).a;
     (void)vj;
-  } catch (const dvfskit::ExpressionError&) {
-    // the documented, clean failure
+  } catch (const dvfskit::ExpressionError& err) {
+    // the documented, clean failure; its message holds no NUL (that would cut it short)
+    if (err.reason().find('\0') != std::string::npos) __builtin_trap();
   }
   return 0;
 }

@@ -46,6 +46,9 @@ class ConfigSet {
   std::size_t num_levels(std::size_t j) const { return levels_[j].size(); }
   int level(std::size_t k, std::size_t j) const { return codes_[k * knobs_.size() + j]; }
 
+  // Bytes held (values, levels, codes, order), for memory reports.
+  std::size_t bytes() const;
+
   // The configuration with exactly these knob values (d entries), or nullopt.
   std::optional<std::size_t> find(const double* values) const;
 

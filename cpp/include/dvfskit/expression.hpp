@@ -14,7 +14,9 @@
 
 namespace dvfskit {
 
-// A parse or name error; position is the 0-based character offset in the expression text.
+// A parse or name error; position is the 0-based character (Unicode code point) offset in the
+// expression text. The message shows the text with a caret under the fault; it is valid UTF-8
+// and never contains a NUL (shown as U+2400), so it survives any C string boundary.
 class ExpressionError : public std::invalid_argument {
  public:
   ExpressionError(const std::string& message, std::string_view text, std::size_t position);
@@ -39,13 +41,22 @@ struct Instruction {
   double value = 0.0;  // constant, or the exponent of PowConst
 };
 
+// Whether an explicitly listed parameter may be absent from the expression. Fits reject it (a
+// typo in a parameter list); a device model f(f, m) may leave out an input it does not use.
+enum class UnusedParameters : unsigned char { Reject, Allow };
+
 class Expression {
  public:
-  // Parses `text`. Names listed in `inputs` are data columns; every other name is a parameter, in
-  // order of first appearance, unless `parameters` lists them explicitly (then an unlisted name is
-  // an error). `pi` is the constant. Throws ExpressionError with the position of the fault.
+  // Parses `text` (UTF-8). Names listed in `inputs` are data columns; every other name is a
+  // parameter, in order of first appearance, unless `parameters` lists them explicitly (then an
+  // unlisted name is an error, and so is a listed one that does not appear, unless `unused` is
+  // Allow). Names follow Python's identifier rules (str.isidentifier, Unicode letters included;
+  // compared as written, without NFKC normalisation). `pi` is the constant. Only real nesting
+  // (parentheses, unary operators, function calls, powers) is limited, to 400 levels; a flat sum
+  // or product may be of any length. Throws ExpressionError with the position of the fault.
   Expression(std::string text, std::vector<std::string> inputs,
-             std::optional<std::vector<std::string>> parameters = std::nullopt);
+             std::optional<std::vector<std::string>> parameters = std::nullopt,
+             UnusedParameters unused = UnusedParameters::Reject);
 
   const std::string& text() const noexcept { return text_; }
   const std::vector<std::string>& inputs() const noexcept { return inputs_; }

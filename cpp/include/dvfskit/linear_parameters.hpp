@@ -14,8 +14,8 @@ namespace dvfskit {
 // each a coefficient times a factor free of them.
 bool is_affine_in(const std::vector<Instruction>& program, const std::vector<char>& in_set);
 
-// A maximal set of parameters the expression is jointly affine in, chosen greedily in parameter
-// order (for a*b*x + c: a and c), sorted by index.
+// A maximal set of the parameters in the expression that it is jointly affine in, chosen greedily
+// in parameter order (for a*b*x + c: a and c), sorted by index.
 std::vector<int> linear_parameters(const Expression& expression);
 
 }  // namespace dvfskit

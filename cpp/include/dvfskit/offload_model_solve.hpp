@@ -6,9 +6,14 @@
 // with t_tx = rho out_bits[l] / r(p). Local optimum per start: no certificate; the tests check
 // it against fine grids.
 //
+// Every point visited is checked: a model negative or not finite there throws std::domain_error
+// naming the model, block and frequencies. With a token, checked at every evaluation: throws
+// Cancelled once cancellation is requested.
+//
 // Thread safety: a pure function of its const arguments.
 #pragma once
 
+#include "dvfskit/cancel.hpp"
 #include "dvfskit/offload_model_problem.hpp"
 #include "dvfskit/offload_problem.hpp"
 #include "dvfskit/offload_solution.hpp"
@@ -23,6 +28,6 @@ struct ModelSolveOptions {
 };
 
 OffloadSolution solve(const ModelProblem& problem, const Scenario& scenario, const Objective& objective = {},
-                      const ModelSolveOptions& options = {});
+                      const ModelSolveOptions& options = {}, const CancelToken* cancel = nullptr);
 
 }  // namespace dvfskit

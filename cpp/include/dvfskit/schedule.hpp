@@ -1,4 +1,4 @@
-// Per-block frequency schedule ("punctual laziness"): choose one configuration per block of a
+// Per-block configuration schedule ("punctual laziness"): choose one configuration per block of a
 // chain of N blocks so that the chain meets a deadline with the least energy, counting the time
 // and energy of switching between configurations.
 //
@@ -21,39 +21,44 @@
 //     needed no thinning is exact and ends the search. Each pass stops at a label budget; then the
 //     best schedule found is returned with the Lagrangian bound as its certificate.
 //
-// Switching-cost structure and DP step cost per block (K configurations):
-//  - structured: cost(k, k') = any*[k != k'] + compute*[f(k) != f(k')] + memory*[m(k) != m(k')]
-//    (a scalar cost is `any`; separable compute/memory costs need the group labels). The best
-//    predecessor is the same configuration, the best of the same compute/memory group or the
-//    overall best: O(K) per block, O(N K) per DP.
-//  - matrix: a general K x K cost, O(K^2) per block, O(N K^2) per DP.
+// Switching-cost structure and DP step cost per block (K configurations over d knobs):
+//  - per knob: cost(a, b) = any*[a != b] + sum over the knobs j where a and b differ of knob[j]
+//    (a scalar cost is `any` alone). With d' knobs of nonzero cost, the best predecessor of b is b
+//    itself or the best configuration of one of the 2^d' groups sharing b's values on a subset S
+//    of those knobs (charged any + the costs of the knobs outside S, an upper bound that is exact
+//    for the predecessor agreeing with b on exactly S): O(2^d' K) per block, no K x K matrix.
+//  - matrix: a general K x K cost, O(K^2) per block.
 #pragma once
 
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "dvfskit/cancel.hpp"
+#include "dvfskit/config_set.hpp"
 
 namespace dvfskit {
 
-// cost(k, k') = any*[k != k'] + compute*[f(k) != f(k')] + memory*[m(k) != m(k')], all >= 0.
+// cost(a, b) = any*[a != b] + sum_j knobs[j]*[knob j of a != knob j of b], every term >= 0.
+// `knobs` has one entry per knob of ScheduleProblem::configs, or is empty (no per-knob costs).
 struct SwitchCost {
   double any = 0.0;
-  double compute = 0.0;
-  double memory = 0.0;
+  std::vector<double> knobs;
 };
 
 struct ScheduleProblem {
   std::size_t num_blocks = 0;       // N >= 1
   std::size_t num_configs = 0;      // K >= 1
-  std::vector<double> latency;      // N x K row-major, ms, finite
+  std::vector<double> latency;      // N x K row-major, ms, finite, >= 0
   std::vector<double> energy;       // N x K row-major, J, finite (may be negative: idle credit)
   double deadline = 0.0;            // ms, > 0
-  // Structured switching cost (used when the matrices are empty).
+  // The K configurations (knob values); needed for per-knob switching costs, else optional.
+  std::optional<ConfigSet> configs;
+  // Per-knob switching cost (used when the matrices are empty).
   SwitchCost switch_time;           // ms
   SwitchCost switch_energy;         // J
-  std::vector<int> compute_group;   // K labels (compute frequency index), or empty
-  std::vector<int> memory_group;    // K labels (memory frequency index), or empty
   // General switching cost: K x K row-major (from row to column); both empty or both set.
   std::vector<double> switch_time_matrix;
   std::vector<double> switch_energy_matrix;
@@ -69,6 +74,10 @@ struct ScheduleOptions {
   std::size_t label_budget = 3000000;
   int max_lagrange_iterations = 200;
 };
+
+// Knobs with a nonzero switching cost at most this many (2^10 predecessor groupings of the K
+// configurations, 4 KiB per configuration).
+inline constexpr std::size_t kMaxCostlyKnobs = 10;
 
 // A schedule meets the deadline when its latency <= deadline * (1 + kDeadlineTolerance).
 inline constexpr double kDeadlineTolerance = 1e-9;
@@ -87,6 +96,7 @@ struct ScheduleResult {
   int lagrange_iterations = 0;        // DP evaluations in the multiplier search
   std::size_t labels = 0;             // labels created by the label-setting DP
   bool thinned = false;               // the exact pass was cut short (thinning or label budget)
+  std::size_t predecessor_groups = 0; // groups searched per configuration and block (0: matrix)
 };
 
 // Checks sizes, finiteness and ranges; throws std::invalid_argument naming the field.
@@ -96,7 +106,9 @@ void validate(const ScheduleProblem& problem);
 std::pair<double, double> evaluate_schedule(const ScheduleProblem& problem, const std::vector<std::size_t>& configs);
 
 // The energy-optimal schedule under the deadline, with a certified lower bound. Thread-safe: no
-// shared state; the problem is read only.
-ScheduleResult solve_schedule(const ScheduleProblem& problem, const ScheduleOptions& options = {});
+// shared state; the problem is read only. With a token, the DP passes check it per block and the
+// label passes every few configurations: a cancelled solve throws dvfskit::Cancelled.
+ScheduleResult solve_schedule(const ScheduleProblem& problem, const ScheduleOptions& options = {},
+                              const CancelToken* cancel = nullptr);
 
 }  // namespace dvfskit

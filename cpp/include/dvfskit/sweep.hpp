@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dvfskit/cancel.hpp"
 #include "dvfskit/offload_problem.hpp"
 #include "dvfskit/offload_solve.hpp"
 
@@ -15,10 +16,13 @@ namespace dvfskit {
 
 // A baseline plan solved next to the optimum for every scenario.
 struct Baseline {
-  Restriction restriction;  // solve under this restriction (e.g. memory at max, split = L ...)
-  // Optional, non-owning (must outlive the batch call): plan on these tables under the
-  // restriction, then evaluate that plan on the problem's own tables (the CPU-DVFS-model
-  // baseline: transmit power of the plan, or p_max when the plan sends nothing).
+  // Solve under this restriction (e.g. every frequency knob at its maximum, split = L ...); its
+  // configuration subset, if any, is built from plan_on when set, else from the problem.
+  Restriction restriction;
+  // Optional, non-owning (must outlive the batch call): plan on these tables (same blocks,
+  // configurations and options as the problem) under the restriction, then evaluate that plan on
+  // the problem's own tables (the CPU-DVFS-model baseline: transmit power of the plan, or p_max
+  // when the plan sends nothing).
   const TableProblem* plan_on = nullptr;
 };
 
@@ -36,18 +40,23 @@ struct SweepColumns {
   std::vector<double> energy_j, energy_compute_j, energy_transmit_j, energy_idle_j;
   std::vector<double> latency_ms, latency_local_ms, latency_transmit_ms, latency_server_ms;
   std::vector<double> min_latency_ms;
-  std::vector<std::int32_t> split, compute_index, mem_index;
+  std::vector<std::int32_t> split, config;
   std::vector<double> compute_freq_mhz, mem_freq_mhz, tx_power_w, offload_fraction;
   std::vector<BaselineColumns> baselines;  // in the order of the `baselines` argument
 
   std::size_t size() const { return energy_j.size(); }
 };
 
+// One baseline's plan for one scenario (as solve_batch computes it).
+OffloadSolution solve_baseline(const TableProblem& problem, const PreparedScenario& scenario, const Baseline& baseline);
+
 // Solves every scenario (objective as in solve()) and every baseline, on `threads` threads
-// (0 = all cores). Scenarios are validated first: throws std::invalid_argument naming the
-// first bad scenario's index, before any work. Thread-safe: shares `problem` const.
+// (0 = all cores). Scenarios and baselines are validated first: throws std::invalid_argument
+// naming the first bad scenario's index, before any work. With a token, stops within one
+// scenario per thread once cancellation is requested and throws Cancelled. Thread-safe:
+// shares `problem` const.
 SweepColumns solve_batch(const TableProblem& problem, const std::vector<Scenario>& scenarios,
                          const Objective& objective = {}, const std::vector<Baseline>& baselines = {},
-                         int threads = 0);
+                         int threads = 0, const CancelToken* cancel = nullptr);
 
 }  // namespace dvfskit
