@@ -106,15 +106,15 @@ def _ghz(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
     return np.asarray(columns[name], dtype=float) / 1000.0
 
 
-_ROOFLINE_K = (1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 16.0)
-_ROOFLINE_SHARES = (0.0, 0.5, 0.9)
+_ROOFLINE_K = (1.5, 3.0, 8.0)
+_ROOFLINE_SHARES = (0.0, 0.7)
 _BLOCK_ROWS = 20_000  # rows of groups handled at once (memory: candidates x rows doubles a temporary)
 
 
 def _guess_roofline(columns: Mapping[str, np.ndarray], y: np.ndarray, offsets: np.ndarray) -> Dict[str, np.ndarray]:
     """Starting values of the smooth roofline for every group at once. For a given k and c,
     (t - c)^k = W^k f^-k + Q^k m^-k is linear in W^k and Q^k: solved (non-negative) by least
-    squares for k in 1..16 and c a share of the group's smallest time, the candidate with the
+    squares for k in 1.5, 3, 8 and c 0 or 0.7 x the group's smallest time, the candidate with the
     lowest residual sum of squares in t wins (a group without any: W, Q at half their largest
     values min(t f), min(t m), k = 2, c = 0)."""
     f, m = _ghz(columns, F), _ghz(columns, M)
@@ -155,8 +155,9 @@ def _roofline_block(f: np.ndarray, m: np.ndarray, y: np.ndarray, offsets: np.nda
     if filled.any():
         t_min[filled] = np.minimum.reduceat(y, offsets[:-1][filled])
     with np.errstate(all="ignore"):
-        u, v = f ** -k, m ** -k
-        z = np.maximum(y - (share * np.maximum(t_min, 0.0))[:, ids], 0.0) ** k
+        log_f, log_m = np.log(f), np.log(m)  # powers as exponentials: much cheaper in numpy
+        u, v = np.exp(-k * log_f), np.exp(-k * log_m)
+        z = np.exp(k * np.log(np.maximum(y - (share * np.maximum(t_min, 0.0))[:, ids], 0.0)))
         suu, svv, suv, suz, svz = sums(u * u), sums(v * v), sums(u * v), sums(u * z), sums(v * z)
         det = suu * svv - suv * suv
         a = np.where(det > 0, (svv * suz - suv * svz) / det, 0.0)
@@ -165,8 +166,9 @@ def _roofline_block(f: np.ndarray, m: np.ndarray, y: np.ndarray, offsets: np.nda
         a_only, b_only = np.where(suu > 0, suz / suu, 0.0), np.where(svv > 0, svz / svv, 0.0)
         a, b = np.where(b < 0, np.maximum(a_only, 0), a), np.where(b < 0, 0.0, b)
         a, b = np.where(a < 0, 0.0, a), np.where(a < 0, np.maximum(b_only, 0), b)
-        w, q = np.maximum(a, 0.0) ** (1 / k), np.maximum(b, 0.0) ** (1 / k)
-        shape = ((w[:, ids] / f) ** k + (q[:, ids] / m) ** k) ** (1 / k)
+        a, b = np.maximum(a, 0.0), np.maximum(b, 0.0)  # W^k and Q^k
+        w, q = a ** (1 / k), b ** (1 / k)
+        shape = np.exp(np.log(a[:, ids] * u + b[:, ids] * v) / k)  # (W^k f^-k + Q^k m^-k)^(1/k)
         c_fit = np.maximum(sums(y - shape) / np.maximum(sizes, 1), 0.0)
         rss = sums((y - shape - c_fit[:, ids]) ** 2)
     rss = np.where(np.isfinite(rss) & (w > 0) & (q > 0), rss, np.inf)
