@@ -11,19 +11,6 @@
 
 namespace dvfskit {
 
-namespace {
-
-int arity(OpCode op) {
-  switch (op) {
-    case OpCode::Const: case OpCode::Input: case OpCode::Param: return 0;
-    case OpCode::Add: case OpCode::Sub: case OpCode::Mul: case OpCode::Div: case OpCode::Pow:
-    case OpCode::PowDataBase: case OpCode::Min: case OpCode::Max: return 2;
-    default: return 1;
-  }
-}
-
-}  // namespace
-
 CompiledExpression::CompiledExpression(const Expression& expression)
     : expression_(expression), linear_(linear_parameters(expression)) {
   const std::vector<Instruction>& program = expression.program();
@@ -34,7 +21,7 @@ CompiledExpression::CompiledExpression(const Expression& expression)
   std::vector<std::size_t> first_child(size, size);
   std::vector<std::size_t> stack;
   for (std::size_t i = 0; i < size; ++i) {
-    const int k = arity(program[i].op);
+    const int k = operand_count(program[i].op);
     bool is_free = program[i].op != OpCode::Param;
     std::size_t s = i;
     for (int c = 0; c < k; ++c) {
@@ -84,7 +71,7 @@ CompiledExpression::CompiledExpression(const Expression& expression)
       step.op = ins.op;
       log_requests.emplace_back(steps_.size(), column_of[first_child[i]]);
     } else {
-      step.kind = arity(ins.op) == 1 ? StepKind::Unary : StepKind::Binary;
+      step.kind = operand_count(ins.op) == 1 ? StepKind::Unary : StepKind::Binary;
       step.op = ins.op;
       step.value = ins.value;
     }

@@ -11,7 +11,9 @@ enum class Degree : unsigned char { Free, Affine, Nonlinear };
 
 Degree join(Degree a, Degree b) { return a > b ? a : b; }
 
-int arity(OpCode op) {
+}  // namespace
+
+int operand_count(OpCode op) {
   switch (op) {
     case OpCode::Const: case OpCode::Input: case OpCode::Param: return 0;
     case OpCode::Add: case OpCode::Sub: case OpCode::Mul: case OpCode::Div: case OpCode::Pow:
@@ -20,13 +22,11 @@ int arity(OpCode op) {
   }
 }
 
-}  // namespace
-
 bool is_affine_in(const std::vector<Instruction>& program, const std::vector<char>& in_set) {
   std::vector<Degree> stack;
   stack.reserve(program.size());
   for (const Instruction& ins : program) {
-    const int k = arity(ins.op);
+    const int k = operand_count(ins.op);
     if (k == 0) {
       const bool candidate = ins.op == OpCode::Param && static_cast<std::size_t>(ins.index) < in_set.size() &&
                              in_set[static_cast<std::size_t>(ins.index)] != 0;

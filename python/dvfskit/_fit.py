@@ -304,8 +304,8 @@ def fit(
         guess unless ``p0`` is given (then shared by all groups). Ctrl-C stops the fit within a
         fraction of a second (KeyboardInterrupt), single or grouped.
     progress:
-        With ``by``: ``True`` shows a ``tqdm.auto`` bar over the groups, ``None`` (default) one
-        only when the fit runs longer than a second, ``False`` none; a callable
+        With ``by`` (threads backend): ``True`` shows a ``tqdm.auto`` bar over the groups,
+        ``None`` (default) one only when the fit runs longer than a second, ``False`` none; a callable
         ``progress(done, total)`` is called instead as groups finish.
     backend, client, chunk_size:
         With ``by``, ``backend="dask"`` cuts the groups (in key order) into chunks of
@@ -570,7 +570,7 @@ def _fit_groups_dask(model: Any, data: Any, y: Any, by: List[str], client: Any, 
 
 
 def _fit_chunk(model: Model, part: pd.DataFrame, y: str, by: List[str], kwargs: Dict[str, Any]) -> "FitTable":
-    return fit(model, part, y, by=by, threads=1, **kwargs)
+    return fit(model, part, y, by=by, threads=1, progress=False, **kwargs)  # no bar inside a worker
 
 
 def _failed_group(model: Model, spec: _core.ParameterSpec, n: int, message: str) -> Dict[str, Any]:

@@ -9,6 +9,9 @@
 
 namespace dvfskit {
 
+// How many operands an instruction takes from the stack (0, 1 or 2).
+int operand_count(OpCode op);
+
 // Whether the program is jointly affine in the parameters flagged in `in_set` (one flag per
 // parameter): no product, quotient by, power or function of them, only sums of terms that are
 // each a coefficient times a factor free of them.
