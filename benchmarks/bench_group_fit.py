@@ -1,116 +1,152 @@
-"""Grouped fits: 10,000 groups of t = a f^-b + c (10-40 points each) with dvfskit.fit(..., by=...)
-against a loop of scipy.optimize.curve_fit and a loop of lmfit in the same process, at the same
-optimum. Run by hand: python benchmarks/bench_group_fit.py [groups] [lmfit_groups]
+"""Grouped fits against scipy and lmfit loops in the same process.
+
+Part 1, gpu_dvfs (t = a f^-b + c, 10-24 points a group, 1 % noise): dvfskit.fit(..., by=) with
+its automatic starting values and the model's physical bounds, against a loop of scipy's
+MINPACK Levenberg-Marquardt (curve_fit, no bounds) and of bounded curve_fit (TRF), both given
+starting values near the truth, and a loop of lmfit; then the residual sums of squares in the
+groups where scipy's optimum is physically valid (inside the model's bounds).
+
+Part 2, every built-in model: fits/s and us per fit, dvfskit against bounded curve_fit and lmfit.
+
+Run by hand: python benchmarks/bench_group_fit.py [groups] [peer_groups]
 """
 from __future__ import annotations
 
 import os
 import sys
 import time
+import warnings
 
 import lmfit
 import numpy as np
-import pandas as pd
-from scipy.optimize import curve_fit
+import scipy
+from scipy.optimize import OptimizeWarning, curve_fit
 
 import dvfskit
+from models_for_bench import FUNCTIONS, bounds_of, make_groups, near_truth, parts
 
 
-def gpu(f, a, b, c):
-    return a * (f / 1000.0) ** -b + c
-
-
-def make_groups(groups: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    sizes = rng.integers(10, 41, groups)
-    gid = np.repeat(np.arange(groups), sizes)
-    a = rng.uniform(5, 50, groups)[gid]
-    b = rng.uniform(0.5, 2.0, groups)[gid]
-    c = rng.uniform(1, 10, groups)[gid]
-    f = rng.uniform(100, 1400, gid.size)
-    y = gpu(f, a, b, c) * (1 + 0.01 * rng.standard_normal(gid.size))
-    return pd.DataFrame({"group": gid, "compute_freq_mhz": f, "latency_ms": y})
-
-
-def main(groups: int = 10_000, lmfit_groups: int = 1_000) -> None:
-    df = make_groups(groups)
-    p0 = [10.0, 1.0, 1.0]
-    bounds = {"a": (0, np.inf), "b": (0, 4), "c": (0, np.inf)}
-    parts = [(g["compute_freq_mhz"].to_numpy(), g["latency_ms"].to_numpy()) for _, g in df.groupby("group")]
-    print(f"{groups} groups, {len(df)} rows, {os.cpu_count()} cores")
-
-    t = time.perf_counter()
-    shared = dvfskit.fit(dvfskit.models.gpu_dvfs, df, "latency_ms", by="group", p0=p0, bounds=bounds)
-    t_shared = time.perf_counter() - t
-    t = time.perf_counter()
-    guessed = dvfskit.fit(dvfskit.models.gpu_dvfs, df, "latency_ms", by="group")
-    t_guess = time.perf_counter() - t
-    t = time.perf_counter()
-    single = dvfskit.fit(dvfskit.models.gpu_dvfs, df, "latency_ms", by="group", p0=p0, bounds=bounds, threads=1)
-    t_single = time.perf_counter() - t
-
-    unbounded = dvfskit.Model("a * (compute_freq_mhz / 1000)**(-b) + c", ["compute_freq_mhz"], name="gpu_dvfs_unbounded")
-    t = time.perf_counter()
-    free = dvfskit.fit(unbounded, df, "latency_ms", by="group", p0=p0)
-    t_free = time.perf_counter() - t
-    t = time.perf_counter()
-    for f, y in parts:
+def scipy_loop(name, data, p0, bounded: bool):
+    func = FUNCTIONS[name][0]
+    lo, hi = bounds_of(name)
+    out = []
+    for (f, m, y), start in zip(data, p0):
         try:
-            curve_fit(gpu, f, y, p0=p0)  # Levenberg-Marquardt (MINPACK), no bounds
-        except RuntimeError:
-            pass
-    t_scipy_free = time.perf_counter() - t
+            kw = dict(bounds=(lo, hi)) if bounded else dict(method="lm")
+            out.append(curve_fit(lambda x, *p: func(x[0], x[1], *p), (f, m), y, p0=start, **kw)[0])
+        except (RuntimeError, ValueError):
+            out.append(np.full(len(start), np.nan))
+    return np.array(out)
 
-    lo, hi = [0, 0, 0], [np.inf, 4, np.inf]
-    t = time.perf_counter()
-    scipy_params = []
-    for f, y in parts:
-        try:
-            scipy_params.append(curve_fit(gpu, f, y, p0=p0, bounds=(lo, hi))[0])
-        except RuntimeError:
-            scipy_params.append(np.full(3, np.nan))
-    t_scipy = time.perf_counter() - t
-    scipy_params = np.array(scipy_params)
 
-    model = lmfit.Model(gpu, independent_vars=["f"])
-    params = model.make_params(a=dict(value=p0[0], min=0), b=dict(value=p0[1], min=0, max=4), c=dict(value=p0[2], min=0))
-    t = time.perf_counter()
-    lm_params = np.array([list(model.fit(y, params, f=f).params.valuesdict().values()) for f, y in parts[:lmfit_groups]])
-    t_lmfit = (time.perf_counter() - t) * groups / lmfit_groups
+def lmfit_loop(name, data, p0):
+    func = FUNCTIONS[name][0]
+    model = dvfskit.models.get(name)
+    lo, hi = bounds_of(name)
+    names = list(model.parameters)
+    scope = {"func": func}  # lmfit reads the parameter names from the function's signature
+    exec(f"def model(f, m, {', '.join(names)}):\n    return func(f, m, {', '.join(names)})", scope)
+    lm = lmfit.Model(scope["model"], independent_vars=["f", "m"])
+    out = []
+    for (f, m, y), start in zip(data, p0):
+        params = lm.make_params(**{k: dict(value=v, min=a, max=b) for k, v, a, b in zip(names, start, lo, hi)})
+        out.append(list(lm.fit(y, params, f=f, m=m).params.valuesdict().values()))
+    return np.array(out)
 
-    def rss_of(p: np.ndarray) -> np.ndarray:
-        return np.array([np.sum((y - gpu(f, *q)) ** 2) for (f, y), q in zip(parts, p)])
 
-    dv_rss = rss_of(shared.params)
+def rss(name, data, params):
+    func = FUNCTIONS[name][0]
+    return np.array([np.sum((y - func(f, m, *p)) ** 2) if np.all(np.isfinite(p)) else np.inf
+                     for (f, m, y), p in zip(data, params)])
 
-    def agree(p: np.ndarray, n: int) -> str:
-        scale = np.maximum(np.abs(shared.params[:n]), 1e-9)
-        same = np.all(np.abs(p - shared.params[:n]) <= 1e-6 * scale + 1e-9, axis=1)
-        peer_rss = rss_of(p)
-        better = peer_rss < dv_rss[:n] * (1 - 1e-9)
-        worse = peer_rss > dv_rss[:n] * (1 + 1e-9)
-        return (f"{same.sum()}/{n} groups at the same parameters (1e-6 relative); where not: "
-                f"dvfskit lower rss in {int((worse & ~same).sum())}, peer lower in {int((better & ~same).sum())}, "
-                f"equal rss (flat optimum) in {int((~same & ~better & ~worse).sum())}")
 
-    print(f"{'solver':<44} {'s':>8} {'fits/s':>9} {'speed-up of dvfskit':>20}")
-    rows = [
-        ("dvfskit by=, shared p0, all cores", t_shared),
-        ("dvfskit by=, per-group C++ guess, all cores", t_guess),
-        ("dvfskit by=, shared p0, 1 thread", t_single),
-        ("scipy.optimize.curve_fit loop", t_scipy),
-        (f"lmfit loop (timed on {lmfit_groups}, scaled)", t_lmfit),
-    ]
-    for name, seconds in rows:
-        print(f"{name:<44} {seconds:8.3f} {groups / seconds:9.0f} {seconds / t_shared:19.1f}x")
-    print("without bounds (MINPACK LM in scipy):")
-    print(f"{'dvfskit by=, shared p0, all cores':<44} {t_free:8.3f} {groups / t_free:9.0f} {1.0:19.1f}x")
-    print(f"{'scipy.optimize.curve_fit loop (lm)':<44} {t_scipy_free:8.3f} {groups / t_scipy_free:9.0f} "
-          f"{t_scipy_free / t_free:19.1f}x   (converged groups: dvfskit {int(free.success.sum())})")
-    print(f"scipy vs dvfskit: {agree(scipy_params, groups)}")
-    print(f"lmfit vs dvfskit: {agree(lm_params, lmfit_groups)}")
-    print(f"dvfskit per-group guess vs shared p0: {agree(guessed.params, groups)}")
-    print(f"dvfskit converged: shared p0 {shared.success.sum()}/{groups}, guess {guessed.success.sum()}/{groups}")
+def part1(groups: int, peer_groups: int, rounds: int = 3) -> None:
+    name = "gpu_dvfs"
+    frame, truth = make_groups(name, groups)
+    data = parts(frame)
+    p0 = near_truth(name, truth)
+    model = dvfskit.models.gpu_dvfs
+    print(f"gpu_dvfs: {groups} groups of 10-24 points ({len(frame)} rows), {os.cpu_count()} cores, "
+          f"scipy {scipy.__version__}, lmfit {lmfit.__version__}; each timing the best of {rounds} interleaved rounds")
+    fitted = dvfskit.fit(model, frame, "y", by="group", progress=False)
+    n = min(peer_groups, groups)
+    k = min(n, max(200, n // 5))
+    best = dict(dv=np.inf, dv1=np.inf, lm=np.inf, trf=np.inf, lmfit=np.inf)
+    for _ in range(rounds):  # interleaved, so that every solver sees the same load of the machine
+        for key, run, count in (("dv", lambda: dvfskit.fit(model, frame, "y", by="group", progress=False), groups),
+                                ("dv1", lambda: dvfskit.fit(model, frame, "y", by="group", threads=1, progress=False),
+                                 groups),
+                                ("lm", lambda: scipy_loop(name, data[:n], p0[:n], bounded=False), n),
+                                ("trf", lambda: scipy_loop(name, data[:k], p0[:k], bounded=True), k),
+                                ("lmfit", lambda: lmfit_loop(name, data[:k], p0[:k]), k)):
+            t = time.perf_counter()
+            run()
+            best[key] = min(best[key], (time.perf_counter() - t) / count)
+    lm = scipy_loop(name, data[:n], p0[:n], bounded=False)
+    trf = scipy_loop(name, data[:n], p0[:n], bounded=True)
+    lmf = lmfit_loop(name, data[:k], p0[:k])
+    per_fit = best["dv"]
+    print(f"{'solver':<58} {'us/fit':>9} {'fits/s':>10} {'dvfskit faster':>15}")
+    for label, seconds in ((f"dvfskit by=, automatic starts, bounds, {os.cpu_count()} threads", per_fit),
+                           ("dvfskit by=, automatic starts, bounds, 1 thread", best["dv1"]),
+                           (f"scipy curve_fit lm (MINPACK), near-truth p0, no bounds ({n})", best["lm"]),
+                           (f"scipy curve_fit trf, near-truth p0, bounds ({k})", best["trf"]),
+                           (f"lmfit leastsq, near-truth p0, bounds ({k})", best["lmfit"])):
+        print(f"{label:<58} {seconds * 1e6:9.2f} {1 / seconds:10.0f} {seconds / per_fit:14.1f}x")
+    lo, hi = bounds_of(name)
+    ours = fitted.stats["rss"][:n]
+    for label, peer in (("scipy lm", lm), ("scipy trf", trf), ("lmfit", lmf)):
+        m = len(peer)
+        valid = np.all(np.isfinite(peer), axis=1) & np.all((peer >= lo) & (peer <= hi), axis=1)
+        theirs = rss(name, data[:m], peer)
+        ok = ours[:m] <= theirs * (1 + 1e-9) + 1e-300
+        better = ours[:m] < theirs * (1 - 1e-9)
+        print(f"  vs {label:<10}: optimum physically valid in {int(valid.sum())}/{m} groups; dvfskit rss equal or "
+              f"lower in {100 * ok[valid].mean():.2f} % of them (lower by > 1e-9 in {int(better[valid].sum())}); "
+              f"worse in {int((~ok & valid).sum())}; where the peer left the bounds dvfskit is worse in "
+              f"{int((~ok & ~valid).sum())} (physically invalid optimum excluded by the bounds)")
+    print(f"  dvfskit: {int(fitted.success.sum())}/{groups} converged")
+
+
+def part2(groups: int, peer_groups: int) -> None:
+    print(f"\nevery built-in model: {groups} groups of 10-24 points (peers timed on {peer_groups}), automatic starts "
+          "for dvfskit, near-truth starts and the model's bounds for the peers")
+    print(f"{'model':<18} {'dvfskit us/fit':>14} {'fits/s':>9} {'x gpu_dvfs':>10} {'curve_fit us':>13} "
+          f"{'faster':>7} {'lmfit us':>9} {'faster':>7} {'rss <= curve_fit':>17}")
+    reference = None
+    for name in ["gpu_dvfs"] + [n for n in FUNCTIONS if n != "gpu_dvfs"]:
+        frame, truth = make_groups(name, groups, seed=3)
+        data = parts(frame)
+        p0 = near_truth(name, truth)
+        model = dvfskit.models.get(name)
+        fitted = dvfskit.fit(model, frame, "y", by="group", progress=False)
+        n = min(peer_groups, groups)
+        k = max(50, n // 5)
+        per_fit = t_trf = t_lmf = np.inf
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            trf = scipy_loop(name, data[:n], p0[:n], bounded=True)
+            for _ in range(2):  # interleaved rounds, the best of each
+                t = time.perf_counter()
+                dvfskit.fit(model, frame, "y", by="group", progress=False)
+                per_fit = min(per_fit, (time.perf_counter() - t) / groups)
+                t = time.perf_counter()
+                scipy_loop(name, data[:k], p0[:k], bounded=True)
+                t_trf = min(t_trf, (time.perf_counter() - t) / k)
+                t = time.perf_counter()
+                lmfit_loop(name, data[:k], p0[:k])
+                t_lmf = min(t_lmf, (time.perf_counter() - t) / k)
+        if name == "gpu_dvfs":
+            reference = per_fit
+        ok = fitted.stats["rss"][:n] <= rss(name, data[:n], trf) * (1 + 1e-9) + 1e-300
+        ratio = f"{per_fit / reference:10.1f}" if reference else f"{'':>10}"
+        print(f"{name:<18} {per_fit * 1e6:14.2f} {1 / per_fit:9.0f} {ratio} {t_trf * 1e6:13.1f} "
+              f"{t_trf / per_fit:6.0f}x {t_lmf * 1e6:9.1f} {t_lmf / per_fit:6.0f}x {100 * ok.mean():16.1f}%")
+
+
+def main(groups: int = 10_000, peer_groups: int = 2_000) -> None:
+    part1(groups, peer_groups)
+    part2(max(1000, groups // 5), max(200, peer_groups // 5))
 
 
 if __name__ == "__main__":

@@ -60,3 +60,17 @@ def test_without_groups_and_bad_arguments() -> None:
         dvfskit.compare(["gpu_dvfs"], one, folds=1)
     with pytest.raises(ValueError, match="unknown model"):
         dvfskit.compare(["nope"], one)
+
+
+def test_time_per_model_progress_and_missing_keys() -> None:
+    df = gpu_groups(3)
+    df.loc[df.dnn == "resnet", "dnn"] = np.nan  # a group keyed by NaN is scored like the others
+    calls: list = []
+    result = dvfskit.compare(["cpu_dvfs", "gpu_dvfs"], df, "latency_ms", by="dnn", folds=3,
+                             progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (2 * (3 + 2), 10) and [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert (result.time_s > 0).all()
+    assert result.groupby("model").time_s.nunique().eq(1).all()  # one time per model
+    missing = result[result.dnn.isna()]
+    assert len(missing) == 2 and missing.cv_mape.notna().all() and missing.extrap_mape.notna().all()
+    assert missing.set_index("model").loc["gpu_dvfs", "rank_aic"] == 1

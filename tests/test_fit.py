@@ -214,3 +214,129 @@ def test_bad_parameters_are_rejected_with_names() -> None:
         dvfskit.fit(model, data, y, loss="l2")
     with pytest.raises(ValueError, match="lower bound exceeds upper bound"):
         dvfskit.fit(model, data, y, bounds={"a": (2, 1)})
+
+
+# --- weights, units, solvers -----------------------------------------------------------------
+
+@pytest.mark.parametrize("weights, match", [
+    (np.zeros(40), "weights are all zero"),
+    (np.r_[np.ones(39), -1.0], r"weights must be >= 0: weights\[39\] = -1.0"),
+    (np.r_[np.ones(39), np.nan], r"row 39, column 'weights'"),
+    (np.r_[np.ones(2), np.zeros(38)], "weights: only 2 points have a positive weight; they cannot determine 3"),
+])
+def test_bad_weights_are_rejected(weights: np.ndarray, match: str) -> None:
+    df = gpu_frame(10)
+    with pytest.raises(ValueError, match=match):
+        dvfskit.fit(dvfskit.Model(GPU, inputs=["f"]), df, "latency_ms", p0=[10, 1, 1], weights=weights)
+
+
+def test_zero_weights_drop_points_and_their_degrees_of_freedom() -> None:
+    df = gpu_frame(11)
+    w = np.ones(40)
+    w[30:] = 0.0
+    weighted = dvfskit.fit(dvfskit.Model(GPU, inputs=["f"]), df, "latency_ms", p0=[10, 1, 1], weights=w)
+    subset = dvfskit.fit(dvfskit.Model(GPU, inputs=["f"]), df.iloc[:30], "latency_ms", p0=[10, 1, 1])
+    assert weighted.params == pytest.approx(subset.params, rel=1e-8)
+    assert weighted.stderr == pytest.approx(subset.stderr, rel=1e-6)
+    assert weighted.dof == subset.dof == 27 and weighted.aic == pytest.approx(subset.aic, rel=1e-9)
+
+
+GRID = pd.DataFrame({"compute_freq_mhz": np.repeat(np.linspace(300.0, 1400.0, 12), 5),
+                     "mem_freq_mhz": np.tile(np.linspace(800.0, 2000.0, 5), 12)})
+
+
+@pytest.mark.parametrize("y_scale", [1e-12, 1e-9, 1e-3, 1e3, 1e12])
+@pytest.mark.parametrize("x_scale", [1e-12, 1e-3, 1.0, 1e12])
+def test_fits_do_not_depend_on_the_units_of_y_or_of_the_inputs(y_scale: float, x_scale: float) -> None:
+    """The same data in other units: the same fit, parameters converted (a f^-b + c: a scales
+    with y and with f^b), success, identical r2 and MAPE."""
+    rng = np.random.default_rng(12)
+    truth = {"l": 30.0, "beta": 1.2, "u": 40.0, "gamma": 0.9, "c": 5.0}
+    y = dvfskit.models.joint_mem_comp.evaluate(GRID, truth) * (1 + 0.01 * rng.standard_normal(len(GRID)))
+    scaled = GRID * x_scale
+    for name, convert in (("gpu_dvfs", lambda p: {"a": p["a"] * y_scale * x_scale ** p["b"], "b": p["b"],
+                                                   "c": p["c"] * y_scale}),
+                          ("joint_mem_comp", lambda p: {"l": p["l"] * y_scale * x_scale ** p["beta"], "beta": p["beta"],
+                                                         "u": p["u"] * y_scale * x_scale ** p["gamma"],
+                                                         "gamma": p["gamma"], "c": p["c"] * y_scale})):
+        reference = dvfskit.fit(name, GRID, y)
+        r = dvfskit.fit(name, scaled, y * y_scale)
+        assert r.success, (name, r.message)
+        expected = convert(reference.params)
+        for p, v in r.params.items():
+            assert v == pytest.approx(expected[p], rel=1e-6, abs=1e-12 * abs(expected[p]) + 1e-300), (name, p)
+        assert r.r2 == pytest.approx(reference.r2, rel=1e-9)
+        assert r.mape == pytest.approx(reference.mape, rel=1e-6)
+        assert r.rss == pytest.approx(reference.rss * y_scale ** 2, rel=1e-6)
+    # a user model with a starting value in the new units
+    model = dvfskit.Model("a * exp(-b * x) + c", inputs=["x"])
+    x = np.linspace(0.0, 6.0, 30)
+    yy = (4 * np.exp(-0.7 * x) + 1) * (1 + 0.01 * rng.standard_normal(30))
+    reference = dvfskit.fit(model, {"x": x}, yy, p0={"b": 1.0})
+    r = dvfskit.fit(model, {"x": x * x_scale}, yy * y_scale, p0={"b": 1.0 / x_scale})
+    assert r.success, r.message
+    assert r.params["b"] * x_scale == pytest.approx(reference.params["b"], rel=1e-7)
+    assert r.params["a"] / y_scale == pytest.approx(reference.params["a"], rel=1e-7)
+
+
+def test_y_too_small_for_its_squares_is_rejected() -> None:
+    df = gpu_frame(13)
+    with pytest.raises(ValueError, match="too small"):
+        dvfskit.fit("gpu_dvfs", df.assign(compute_freq_mhz=df.f * 1000, latency_ms=df.latency_ms * 1e-310),
+                    "latency_ms")
+
+
+def test_dense_and_ceres_solvers_agree_and_options_are_checked() -> None:
+    df = gpu_frame(14)
+    model = dvfskit.Model(GPU, inputs=["f"], bounds={"c": (0, 100)})
+    dense = dvfskit.fit(model, df, "latency_ms", p0=[10, 1, 1], solver="dense")
+    ceres = dvfskit.fit(model, df, "latency_ms", p0=[10, 1, 1], solver="ceres")
+    auto = dvfskit.fit(model, df, "latency_ms", p0=[10, 1, 1])
+    assert dense.success and ceres.success
+    assert dense.params == pytest.approx(ceres.params, rel=1e-7)
+    assert dense.stderr == pytest.approx(ceres.stderr, rel=1e-5)
+    np.testing.assert_allclose(dense.covariance.to_numpy(), ceres.covariance.to_numpy(), rtol=1e-5)
+    assert auto.params == dense.params  # auto picks the dense solver for a small plain fit
+    huber = dvfskit.fit(model, df, "latency_ms", p0=[10, 1, 1], loss="huber", loss_scale=0.3)
+    assert huber.params == dvfskit.fit(model, df, "latency_ms", p0=[10, 1, 1], loss="huber", loss_scale=0.3,
+                                       solver="ceres").params  # robust losses run on Ceres
+    with pytest.raises(ValueError, match="solver='dense' fits loss='linear' only"):
+        dvfskit.fit(model, df, "latency_ms", solver="dense", loss="huber")
+    with pytest.raises(ValueError, match="solver must be one of"):
+        dvfskit.fit(model, df, "latency_ms", solver="lm")
+
+
+def test_given_linear_starts_are_honoured_and_projection_finds_the_same_optimum() -> None:
+    """The full problem from p0 for every parameter, variable projection from p0 for the
+    nonlinear one only: one optimum."""
+    df = gpu_frame(15)
+    model = dvfskit.Model(GPU, inputs=["f"])
+    full = dvfskit.fit(model, df, "latency_ms", p0=[10, 1, 1])
+    projected = dvfskit.fit(model, df, "latency_ms", p0={"b": 1.0})
+    assert full.params == pytest.approx(projected.params, rel=1e-7)
+    assert dvfskit._core.linear_parameters(model.expression) == [0, 2]
+
+
+def test_the_quick_path_for_arrays_and_full_p0_checks_like_the_full_path() -> None:
+    """A dict of float64 arrays with p0 for every parameter runs in one C++ call; anything wrong
+    there still raises the full path's error naming the row, column or parameter."""
+    model = dvfskit.Model(GPU, inputs=["f"], bounds={"b": (0, 2)})
+    f, y = np.linspace(0.2, 1.4, 12), 30 * np.linspace(0.2, 1.4, 12) ** -0.8 + 5
+    quick = dvfskit.fit(model, {"f": f}, y, p0=[10.0, 1.0, 1.0])
+    full = dvfskit.fit(model, pd.DataFrame({"f": f}), list(y), p0=[10.0, 1.0, 1.0])
+    assert quick.params == full.params and quick.stderr == full.stderr and quick.message == full.message
+    assert quick.fixed == [] and quick.at_bound == full.at_bound
+    bad_f = f.copy()
+    bad_f[3] = np.nan
+    with pytest.raises(ValueError, match=r"row 3, column 'f'"):
+        dvfskit.fit(model, {"f": bad_f}, y, p0=[10.0, 1.0, 1.0])
+    bad_y = y.copy()
+    bad_y[5] = np.inf
+    with pytest.raises(ValueError, match=r"row 5, column 'y'"):
+        dvfskit.fit(model, {"f": f}, bad_y, p0=[10.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=r"parameter 'b' lies outside its bounds"):
+        dvfskit.fit(model, {"f": f}, y, p0=[10.0, 3.0, 1.0])
+    with pytest.raises(ValueError, match="cannot determine 3 free parameters"):
+        dvfskit.fit(model, {"f": f[:2]}, y[:2], p0=[10.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="y has 12 values but the inputs have 11"):
+        dvfskit.fit(model, {"f": f[:11]}, y, p0=[10.0, 1.0, 1.0])

@@ -117,3 +117,34 @@ def test_grouped_input_errors_and_no_modification() -> None:
     bad.loc[5, "latency_ms"] = np.nan
     with pytest.raises(ValueError, match="row 5, column 'latency_ms'"):
         dvfskit.fit(models.gpu_dvfs, bad, "latency_ms", by="dnn")
+
+
+def test_groups_with_missing_keys_are_addressable() -> None:
+    """NaN (or None) key values form their own group, reachable as table[nan] or table[None]."""
+    df, _ = grouped_frame(6, seed=7)
+    df["size"] = df["dnn"].map({f"dnn{g}": v for g, v in enumerate([1.0, np.nan, 3.0, np.nan, 2.0, 1.0])})
+    table = dvfskit.fit(models.gpu_dvfs, df, "latency_ms", by=["device", "size"])
+    part = df[(df.device == "dev1") & df["size"].isna()]
+    alone = dvfskit.fit(models.gpu_dvfs, part, "latency_ms")
+    for key in (("dev1", np.nan), ("dev1", float("nan")), ("dev1", None)):
+        assert table[key].params == pytest.approx(alone.params, rel=1e-9)
+    assert len([k for k in table if isinstance(k[1], float) and np.isnan(k[1])]) == 2
+    assert all(table[k].n > 0 for k in table)  # every key, NaN ones included, addresses its group
+    single = dvfskit.fit(models.gpu_dvfs, df, "latency_ms", by="size")
+    assert single[np.nan].n == int(df["size"].isna().sum())
+    in_part = ((df.device == "dev1") & df["size"].isna()).to_numpy()
+    np.testing.assert_allclose(table.predict(df)[in_part], alone.predict(part), rtol=1e-9)
+    rows = df["size"].isna().to_numpy()
+    np.testing.assert_allclose(single.predict(df)[rows], single[np.nan].predict(df[rows]), rtol=1e-12)
+
+
+def test_progress_reports_every_chunk_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    df, _ = grouped_frame(12, seed=8)
+    plain = dvfskit.fit(models.gpu_dvfs, df, "latency_ms", by="dnn", progress=False).to_dataframe()
+    monkeypatch.setattr(dvfskit._fit, "PROGRESS_CHUNK", 5)
+    calls: list = []
+    chunked = dvfskit.fit(models.gpu_dvfs, df, "latency_ms", by="dnn", progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(5, 12), (10, 12), (12, 12)]
+    pd.testing.assert_frame_equal(chunked.to_dataframe(), plain)
+    with pytest.raises(ValueError, match="progress must be"):
+        dvfskit.fit(models.gpu_dvfs, df, "latency_ms", by="dnn", progress="yes")

@@ -1,4 +1,5 @@
 // Bindings for expressions and least-squares fits.
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <map>
@@ -11,9 +12,11 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
+#include "interrupt.hpp"
 #include "dvfskit/expression.hpp"
 #include "dvfskit/fit.hpp"
 #include "dvfskit/group_fit.hpp"
+#include "dvfskit/linear_parameters.hpp"
 #include "dvfskit/regression_model.hpp"
 #include "dvfskit/start_values.hpp"
 
@@ -133,13 +136,6 @@ const double* optional_weights(const std::optional<Array>& weights, std::size_t 
   return weights->data();
 }
 
-// The spec with starting values from the grid guess, when one is given.
-ParameterSpec with_guess(const RegressionModel& model, const double* y, const double* w, ParameterSpec spec,
-                         const std::optional<GridGuess>& guess) {
-  if (guess) spec.initial = grid_guess(model, y, w, spec, *guess);
-  return spec;
-}
-
 // Stacks per-group outputs into arrays: params (G, P), covariance (G, P, P), statistics (G,).
 py::dict stack_groups(const std::vector<FitOutput>& outs, std::size_t np, std::size_t rows) {
   const auto G = static_cast<py::ssize_t>(outs.size());
@@ -152,6 +148,7 @@ py::dict stack_groups(const std::vector<FitOutput>& outs, std::size_t np, std::s
   const char* names[] = {"rss", "rmse", "r2", "mape", "aic", "bic"};
   for (const char* k : names) stats.emplace(k, Array(G));
   py::list messages;
+  std::map<std::string, py::str> interned;  // most groups share a handful of messages
   std::size_t row = 0;
   for (py::ssize_t g = 0; g < G; ++g) {
     const FitOutput& o = outs[static_cast<std::size_t>(g)];
@@ -167,7 +164,9 @@ py::dict stack_groups(const std::vector<FitOutput>& outs, std::size_t np, std::s
     n.mutable_at(g) = static_cast<long>(o.n);
     dof.mutable_at(g) = o.dof;
     iterations.mutable_at(g) = o.iterations;
-    messages.append(o.message);
+    auto it = interned.find(o.message);
+    if (it == interned.end()) it = interned.emplace(o.message, py::str(o.message)).first;
+    messages.append(it->second);
   }
   py::dict d;
   d["params"] = params;
@@ -191,21 +190,26 @@ void bind_fit(py::module_& m) {
 
   py::class_<ParameterSpec>(m, "ParameterSpec", "Names, initial values, bounds and fixed flags.")
       .def(py::init([](std::vector<std::string> names, std::vector<double> initial, std::vector<double> lower,
-                       std::vector<double> upper, const std::vector<bool>& fixed) {
+                       std::vector<double> upper, const std::vector<bool>& fixed, const std::vector<bool>& given) {
              return ParameterSpec{std::move(names), std::move(initial), std::move(lower), std::move(upper),
-                                  std::vector<char>(fixed.begin(), fixed.end())};
+                                  std::vector<char>(fixed.begin(), fixed.end()),
+                                  std::vector<char>(given.begin(), given.end())};
            }),
-           py::arg("names"), py::arg("initial"), py::arg("lower"), py::arg("upper"), py::arg("fixed"))
+           py::arg("names"), py::arg("initial"), py::arg("lower"), py::arg("upper"), py::arg("fixed"),
+           py::arg("given") = std::vector<bool>{})
       .def_readonly("names", &ParameterSpec::names)
       .def_readonly("initial", &ParameterSpec::initial)
       .def_readonly("lower", &ParameterSpec::lower)
       .def_readonly("upper", &ParameterSpec::upper)
-      .def_property_readonly("fixed", [](const ParameterSpec& s) { return std::vector<bool>(s.fixed.begin(), s.fixed.end()); });
+      .def_property_readonly("fixed", [](const ParameterSpec& s) { return std::vector<bool>(s.fixed.begin(), s.fixed.end()); })
+      .def_property_readonly("given", [](const ParameterSpec& s) { return std::vector<bool>(s.given.begin(), s.given.end()); });
 
   py::class_<FitOptions>(m, "FitOptions", "Solver settings for one fit.")
       .def(py::init([](const std::string& loss, double loss_scale, int max_iterations, double ftol,
-                       double gtol, double xtol, int starts, std::uint64_t seed, int retries) {
+                       double gtol, double xtol, int starts, std::uint64_t seed, int retries,
+                       const std::string& solver) {
              FitOptions o;
+             o.solver = parse_solver(solver);
              o.loss = parse_loss(loss);
              o.loss_scale = loss_scale;
              o.max_iterations = max_iterations;
@@ -219,7 +223,7 @@ void bind_fit(py::module_& m) {
            }),
            py::arg("loss") = "linear", py::arg("loss_scale") = 1.0, py::arg("max_iterations") = 1000,
            py::arg("ftol") = 1e-15, py::arg("gtol") = 1e-15, py::arg("xtol") = 1e-15, py::arg("starts") = 1,
-           py::arg("seed") = 0, py::arg("retries") = 8)
+           py::arg("seed") = 0, py::arg("retries") = 8, py::arg("solver") = "auto")
       .def_readonly("loss_scale", &FitOptions::loss_scale)
       .def_readonly("max_iterations", &FitOptions::max_iterations)
       .def_readonly("starts", &FitOptions::starts)
@@ -280,7 +284,30 @@ void bind_fit(py::module_& m) {
             }
             return jac;
           },
-          py::arg("columns"), py::arg("params"), "d value / d parameter at every point, shape (n, P).");
+          py::arg("columns"), py::arg("params"), "d value / d parameter at every point, shape (n, P).")
+      .def(
+          "evaluate_rows",
+          [](const Expression& e, const std::vector<Array>& columns, const Array& params) {
+            const std::size_t np = e.parameters().size();
+            const std::size_t n = columns.empty() ? static_cast<std::size_t>(params.shape(0))
+                                                  : static_cast<std::size_t>(columns[0].size());
+            if (params.ndim() != 2 || static_cast<std::size_t>(params.shape(0)) != n ||
+                static_cast<std::size_t>(params.shape(1)) != np)
+              throw std::invalid_argument("params must hold one row of " + std::to_string(np) +
+                                          " parameters per point (" + std::to_string(n) + ")");
+            const std::vector<const double*> pointers = column_pointers(columns, n);
+            std::vector<double> out(n);
+            {
+              py::gil_scoped_release release;
+              std::vector<double> x(pointers.size()), stack(e.stack_size());
+              for (std::size_t i = 0; i < n; ++i) {
+                for (std::size_t k = 0; k < pointers.size(); ++k) x[k] = pointers[k][i];
+                out[i] = e.evaluate(x.data(), params.data() + i * np, stack.data());
+              }
+            }
+            return to_array(out);
+          },
+          py::arg("columns"), py::arg("params"), "Values at every point, point i with the parameters params[i].");
 
   m.def(
       "fit_expression",
@@ -290,16 +317,81 @@ void bind_fit(py::module_& m) {
         const std::size_t n = static_cast<std::size_t>(y.size());
         const ExpressionModel model(e, column_pointers(columns, n), n);
         const double* w = optional_weights(weights, n);
+        const PythonInterrupt interrupt;
+        FitOptions cancellable = options;
+        cancellable.cancel = interrupt.token();
         FitOutput out;
         {
           py::gil_scoped_release release;
-          out = fit(model, y.data(), w, with_guess(model, y.data(), w, spec, guess), options);
+          out = fit_with_guess(model, y.data(), w, spec, cancellable, guess);
         }
         return to_dict(out);
       },
       py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("weights"), py::arg("spec"),
       py::arg("options"), py::arg("guess") = py::none(),
       "Least-squares fit of an expression model; returns a dict of results.");
+
+  m.def(
+      "fit_expression_quick",
+      [](const Expression& e, const std::vector<py::object>& columns, const py::object& y_object,
+         const std::vector<double>& p0, const std::vector<double>& lower, const std::vector<double>& upper,
+         const FitOptions& options) -> py::object {
+        // The common small fit in one call. Anything unusual (other dtypes or layouts, lengths,
+        // non-finite values, y out of range, p0 outside the bounds) gives None: the caller's full
+        // path then says what is wrong.
+        const auto plain = [](const py::object& o) -> const double* {
+          if (!py::isinstance<py::array>(o)) return nullptr;
+          const py::array a = py::reinterpret_borrow<py::array>(o);
+          if (a.ndim() != 1 || !a.dtype().is(py::dtype::of<double>()) ||
+              !(a.flags() & py::array::c_style))
+            return nullptr;
+          return static_cast<const double*>(a.data());
+        };
+        const double* y = plain(y_object);
+        const std::size_t np = e.parameters().size();
+        if (y == nullptr || columns.size() != e.inputs().size() || p0.size() != np || lower.size() != np ||
+            upper.size() != np)
+          return py::none();
+        const std::size_t n = static_cast<std::size_t>(py::len(y_object));
+        std::vector<const double*> pointers;
+        for (const py::object& c : columns) {
+          const double* p = plain(c);
+          if (p == nullptr || static_cast<std::size_t>(py::len(c)) != n) return py::none();
+          pointers.push_back(p);
+        }
+        double largest = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (!std::isfinite(y[i])) return py::none();
+          largest = std::max(largest, std::fabs(y[i]));
+          for (const double* p : pointers)
+            if (!std::isfinite(p[i])) return py::none();
+        }
+        if (n == 0 || !std::isfinite(largest * largest * static_cast<double>(n)) || (largest > 0.0 && largest < 1e-140))
+          return py::none();
+        for (std::size_t j = 0; j < np; ++j)
+          if (!(std::isfinite(p0[j]) && lower[j] <= p0[j] && p0[j] <= upper[j])) return py::none();
+        const ParameterSpec spec{e.parameters(), p0, lower, upper, std::vector<char>(np, 0), std::vector<char>(np, 1)};
+        const ExpressionModel model(e, pointers, n);
+        const PythonInterrupt interrupt;
+        FitOptions cancellable = options;
+        cancellable.cancel = interrupt.token();
+        FitOutput out;
+        try {
+          py::gil_scoped_release release;
+          out = fit(model, y, nullptr, spec, cancellable);
+        } catch (const std::invalid_argument&) {
+          return py::none();
+        }
+        return to_dict(out);
+      },
+      py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("p0"), py::arg("lower"), py::arg("upper"),
+      py::arg("options"),
+      "fit_expression for float64 arrays and starting values for every parameter, or None when the input needs "
+      "the full checks.");
+
+  m.def(
+      "linear_parameters", [](const Expression& e) { return linear_parameters(e); }, py::arg("expression"),
+      "Indices of the parameters the expression is jointly affine in (solved by variable projection).");
 
   m.def(
       "grid_guess",
@@ -317,22 +409,36 @@ void bind_fit(py::module_& m) {
   m.def(
       "fit_expression_groups",
       [](const Expression& e, const std::vector<Array>& columns, const Array& y, const std::optional<Array>& weights,
-         const std::vector<std::size_t>& offsets, const std::vector<ParameterSpec>& specs, const FitOptions& options,
-         const std::optional<GridGuess>& guess, int threads) {
+         const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& offsets, const ParameterSpec& spec,
+         const std::optional<Array>& initial, const FitOptions& options, const std::optional<GridGuess>& guess,
+         int threads) {
         const std::size_t n = static_cast<std::size_t>(y.size());
-        if (offsets.empty() || offsets.front() != 0 || offsets.back() != n)
+        const std::size_t np = e.parameters().size();
+        if (offsets.ndim() != 1 || offsets.size() < 1 || offsets.data()[0] != 0 ||
+            offsets.data()[offsets.size() - 1] != n)
           throw std::invalid_argument("offsets must start at 0 and end at the number of rows");
-        GroupedData data{column_pointers(columns, n), y.data(), optional_weights(weights, n), offsets};
+        const std::size_t groups = static_cast<std::size_t>(offsets.size()) - 1;
+        if (initial && (initial->ndim() != 2 || static_cast<std::size_t>(initial->shape(0)) != groups ||
+                        static_cast<std::size_t>(initial->shape(1)) != np))
+          throw std::invalid_argument("initial must hold one row of " + std::to_string(np) +
+                                      " starting values per group");
+        GroupedData data{column_pointers(columns, n), y.data(), optional_weights(weights, n),
+                         std::vector<std::size_t>(offsets.data(), offsets.data() + offsets.size())};
+        const PythonInterrupt interrupt;
+        FitOptions cancellable = options;
+        cancellable.cancel = interrupt.token();
         std::vector<FitOutput> outs;
         {
           py::gil_scoped_release release;
-          outs = fit_groups(e, data, specs, options, guess, threads);
+          outs = fit_groups(e, data, spec, initial ? initial->data() : nullptr, cancellable, guess, threads);
         }
-        return stack_groups(outs, e.parameters().size(), n);
+        return stack_groups(outs, np, n);
       },
       py::arg("expression"), py::arg("columns"), py::arg("y"), py::arg("weights"), py::arg("offsets"),
-      py::arg("specs"), py::arg("options"), py::arg("guess") = py::none(), py::arg("threads") = 0,
-      "Fits every group of rows [offsets[g], offsets[g+1]) on a thread pool; returns stacked arrays.");
+      py::arg("spec"), py::arg("initial"), py::arg("options"), py::arg("guess") = py::none(),
+      py::arg("threads") = 0,
+      "Fits every group of rows [offsets[g], offsets[g+1]) on a thread pool (starting values: the rows of "
+      "`initial`, else spec's; then the grid guess); returns stacked arrays.");
 
   m.def(
       "fit_callable",
@@ -341,10 +447,13 @@ void bind_fit(py::module_& m) {
         const std::size_t n = static_cast<std::size_t>(y.size());
         const CallableModel model(std::move(f), spec.initial.size(), n);
         const double* w = optional_weights(weights, n);
+        const PythonInterrupt interrupt;
+        FitOptions cancellable = options;
+        cancellable.cancel = interrupt.token();
         FitOutput out;
         {
           py::gil_scoped_release release;
-          out = fit(model, y.data(), w, with_guess(model, y.data(), w, spec, guess), options);
+          out = fit_with_guess(model, y.data(), w, spec, cancellable, guess);
         }
         model.rethrow_if_failed();
         return to_dict(out);

@@ -29,18 +29,19 @@ FitOutput failed_group(const ParameterSpec& spec, std::size_t n, const std::stri
 
 }  // namespace
 
-std::vector<FitOutput> fit_groups(const Expression& expression, const GroupedData& data,
-                                  const std::vector<ParameterSpec>& specs, const FitOptions& options,
+std::vector<FitOutput> fit_groups(const Expression& expression, const GroupedData& data, const ParameterSpec& spec,
+                                  const double* initial, const FitOptions& options,
                                   const std::optional<GridGuess>& guess, int threads) {
   if (data.offsets.empty()) throw std::invalid_argument("offsets must hold at least one entry");
   const std::size_t groups = data.offsets.size() - 1;
-  if (specs.size() != groups)
-    throw std::invalid_argument("one parameter specification is needed per group");
+  const std::size_t np = expression.parameters().size();
+  if (spec.initial.size() != np) throw std::invalid_argument("the specification does not match the expression");
   if (data.columns.size() != expression.inputs().size())
     throw std::invalid_argument("one data column is needed per expression input");
   for (std::size_t g = 0; g < groups; ++g)
     if (data.offsets[g + 1] < data.offsets[g]) throw std::invalid_argument("offsets must not decrease");
 
+  const CompiledExpression compiled(expression);
   std::vector<FitOutput> outputs(groups);
   parallel_for(groups, threads, [&](std::size_t g) {
     const std::size_t first = data.offsets[g];
@@ -49,15 +50,18 @@ std::vector<FitOutput> fit_groups(const Expression& expression, const GroupedDat
     for (const double* c : data.columns) columns.push_back(c + first);
     const double* y = data.y + first;
     const double* w = data.weights != nullptr ? data.weights + first : nullptr;
+    thread_local ParameterSpec group_spec;  // reused: no allocation per group
+    group_spec = spec;
+    if (initial != nullptr) group_spec.initial.assign(initial + g * np, initial + (g + 1) * np);
     try {
-      const ExpressionModel model(expression, columns, n);
-      ParameterSpec spec = specs[g];
-      if (guess && n > 0) spec.initial = grid_guess(model, y, w, spec, *guess);
-      outputs[g] = fit(model, y, w, spec, options);
+      const ExpressionModel model(compiled, columns, n);
+      outputs[g] = fit_with_guess(model, y, w, group_spec, options, guess);
+    } catch (const Cancelled&) {
+      throw;
     } catch (const std::exception& e) {
-      outputs[g] = failed_group(specs[g], n, e.what());
+      outputs[g] = failed_group(group_spec, n, e.what());
     }
-  });
+  }, options.cancel);
   return outputs;
 }
 

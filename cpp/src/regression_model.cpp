@@ -1,59 +1,59 @@
 #include "dvfskit/regression_model.hpp"
 
-#include <algorithm>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 
 namespace dvfskit {
 
-ExpressionModel::ExpressionModel(const Expression& expression, std::vector<const double*> columns,
-                                 std::size_t n)
-    : expression_(expression), columns_(std::move(columns)), n_(n) {
-  if (columns_.size() != expression_.inputs().size())
-    throw std::invalid_argument("expression '" + expression_.text() + "' needs " +
-                                std::to_string(expression_.inputs().size()) + " input columns, got " +
-                                std::to_string(columns_.size()));
-}
-
-void ExpressionModel::predict(const double* parameters, double* prediction, double* jacobian) const {
-  if (jacobian != nullptr) {
-    // One Jet width for small models, chunks of 8 derivatives for larger ones.
-    if (num_parameters() <= 4) {
-      predict_with_jacobian<4>(parameters, prediction, jacobian);
-    } else {
-      predict_with_jacobian<8>(parameters, prediction, jacobian);
-    }
+void RegressionModel::predict_subset(const double* parameters, const int* subset, int k, double* prediction,
+                                     double* jacobian) const {
+  if (jacobian == nullptr || k <= 0) {
+    predict(parameters, prediction, nullptr);
     return;
   }
-  std::vector<double> stack(expression_.stack_size());
-  std::vector<double> x(columns_.size());
-  for (std::size_t i = 0; i < n_; ++i) {
-    for (std::size_t k = 0; k < columns_.size(); ++k) x[k] = columns_[k][i];
-    prediction[i] = expression_.evaluate(x.data(), parameters, stack.data());
-  }
+  const std::size_t n = num_points();
+  const std::size_t np = num_parameters();
+  thread_local std::vector<double> full;
+  full.resize(n * np);
+  predict(parameters, prediction, full.data());
+  for (int l = 0; l < k; ++l)
+    for (std::size_t i = 0; i < n; ++i)
+      jacobian[static_cast<std::size_t>(l) * n + i] = full[i * np + static_cast<std::size_t>(subset[l])];
 }
 
-template <int Stride>
-void ExpressionModel::predict_with_jacobian(const double* parameters, double* prediction,
-                                            double* jacobian) const {
-  using Jet = ceres::Jet<double, Stride>;
+namespace {
+
+const CompiledExpression& checked(const CompiledExpression& compiled, const std::vector<const double*>& columns) {
+  if (columns.size() != compiled.num_inputs())
+    throw std::invalid_argument("expression '" + compiled.expression().text() + "' needs " +
+                                std::to_string(compiled.num_inputs()) + " input columns, got " +
+                                std::to_string(columns.size()));
+  return compiled;
+}
+
+}  // namespace
+
+ExpressionModel::ExpressionModel(const Expression& expression, std::vector<const double*> columns, std::size_t n)
+    : owned_(std::make_unique<CompiledExpression>(expression)),
+      compiled_(checked(*owned_, columns)),
+      data_(compiled_, columns, n) {}
+
+ExpressionModel::ExpressionModel(const CompiledExpression& compiled, const std::vector<const double*>& columns,
+                                 std::size_t n)
+    : compiled_(checked(compiled, columns)), data_(compiled_, columns, n) {}
+
+void ExpressionModel::predict(const double* parameters, double* prediction, double* jacobian) const {
   const std::size_t np = num_parameters();
-  std::vector<Jet> p(np);
-  std::vector<Jet> stack(expression_.stack_size());
-  std::vector<double> x(columns_.size());
-  for (std::size_t first = 0; first < std::max<std::size_t>(np, 1); first += Stride) {
-    const std::size_t last = std::min(np, first + Stride);
-    for (std::size_t j = 0; j < np; ++j) {
-      p[j] = Jet(parameters[j]);
-      if (j >= first && j < last) p[j].v[static_cast<int>(j - first)] = 1.0;
-    }
-    for (std::size_t i = 0; i < n_; ++i) {
-      for (std::size_t k = 0; k < columns_.size(); ++k) x[k] = columns_[k][i];
-      const Jet value = expression_.evaluate(x.data(), p.data(), stack.data());
-      if (first == 0) prediction[i] = value.a;
-      for (std::size_t j = first; j < last; ++j) jacobian[i * np + j] = value.v[static_cast<int>(j - first)];
-    }
-  }
+  thread_local std::vector<int> all;
+  all.resize(np);
+  std::iota(all.begin(), all.end(), 0);
+  evaluate_compiled(compiled_, data_, parameters, all.data(), static_cast<int>(np), prediction, jacobian, np, 1);
+}
+
+void ExpressionModel::predict_subset(const double* parameters, const int* subset, int k, double* prediction,
+                                     double* jacobian) const {
+  evaluate_compiled(compiled_, data_, parameters, subset, k, prediction, jacobian, 1, data_.size());
 }
 
 }  // namespace dvfskit

@@ -2,30 +2,81 @@
 extrapolation to frequencies that were not measured."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Union
+import inspect
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
 
-from ._fit import fit
+from ._fit import _fit_inputs, _whole, fit, fit_options, fit_sorted
+from ._fit_table import FitTable, group_ids, group_rows
 from ._model import Model, as_model
+from ._progress import Progress, ProgressOption, check as check_progress
 
 _ALL = "__all__"
 
 
-def _held_out_mape(model: Model, train: pd.DataFrame, test: pd.DataFrame, y: str, by: List[str],
-                   fit_kwargs: Dict[str, Any]) -> pd.Series:
-    """MAPE (percent) per group on ``test`` of the model fitted per group on ``train``; NaN for a
-    group absent from ``train`` or whose fit failed."""
-    table = fit(model, train, y, by=by, **fit_kwargs)
-    ok = {key for key, good in zip(list(table), table.success.tolist()) if good}
-    known = pd.Series([(k[0] if len(by) == 1 else tuple(k)) in ok
-                       for k in test[by].itertuples(index=False, name=None)], index=test.index)
-    test = test[known.to_numpy()]
-    if test.empty:
-        return pd.Series(dtype=float)
-    error = 100.0 * np.abs(table.predict(test) - test[y].to_numpy()) / np.abs(test[y].to_numpy())
-    return pd.Series(error, index=test.index).groupby([test[k] for k in by]).mean()
+class _Groups:
+    """The rows of one data set in groups, shared by every fit of a comparison: the data are
+    grouped and checked once, each fit then runs on a subset of the rows in group order."""
+
+    def __init__(self, df: pd.DataFrame, y: str, keys: List[str], fit_kwargs: Dict[str, Any]) -> None:
+        unknown = sorted(set(fit_kwargs) - set(_FIT_DEFAULTS))
+        if unknown:
+            raise TypeError(f"compare() got unexpected keyword argument(s) {unknown} (options of dvfskit.fit: "
+                            f"{sorted(_FIT_DEFAULTS)})")
+        kw = {**_FIT_DEFAULTS, **fit_kwargs}
+        self.options = fit_options(kw["loss"], kw["loss_scale"], kw["max_iterations"], kw["tolerance"],
+                                   kw["starts"], kw["seed"], kw["retries"], kw["solver"])
+        self.threads = _whole(kw["threads"], "threads", 0)
+        self.p0, self.bounds, self.fixed = kw["p0"], kw["bounds"], kw["fixed"]
+        self.df, self.y_name, self.weights_arg = df, y, kw["weights"]
+        self.keys, self.order, self.offsets = group_rows(df, keys)
+        self.count = len(self.keys)
+        self.codes = np.empty(len(df), dtype=np.int64)
+        self.codes[self.order] = group_ids(self.offsets)
+
+    def inputs(self, model: Model) -> Tuple[Tuple[np.ndarray, ...], np.ndarray, Optional[np.ndarray]]:
+        return _fit_inputs(model, self.df, self.y_name, self.weights_arg)
+
+    def fit(self, model: Model, data: Tuple[Tuple[np.ndarray, ...], np.ndarray, Optional[np.ndarray]],
+            rows: np.ndarray) -> Tuple[Dict[str, Any], List[str]]:
+        """The fits of every group on ``rows`` (in group order; a group without rows fails)."""
+        columns, y, w = data
+        sizes = np.bincount(self.codes[rows], minlength=self.count)
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.uint64)
+        return fit_sorted(model, tuple(c[rows] for c in columns), y[rows], None if w is None else w[rows], offsets,
+                          self.p0, self.bounds, self.fixed, self.options, self.threads)
+
+    def held_out_mape(self, model: Model, data: Tuple[Tuple[np.ndarray, ...], np.ndarray, Optional[np.ndarray]],
+                      test: np.ndarray) -> np.ndarray:
+        """MAPE (percent) per group on the rows where ``test`` holds, of the model fitted per
+        group on the others; NaN for a group without test rows or whose fit failed."""
+        raw, _ = self.fit(model, data, self.order[~test[self.order]])
+        rows = np.flatnonzero(test)
+        groups = self.codes[rows]
+        ok = np.asarray(raw["success"], dtype=bool)[groups]
+        rows, groups = rows[ok], groups[ok]
+        columns, y, _ = data
+        prediction = model.evaluate_rows(tuple(c[rows] for c in columns), np.asarray(raw["params"])[groups])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            error = 100.0 * np.abs(prediction - y[rows]) / np.abs(y[rows])
+            count = np.bincount(groups, minlength=self.count)
+            return np.where(count > 0, np.bincount(groups, weights=error, minlength=self.count) / count, np.nan)
+
+
+_FIT_DEFAULTS = {name: p.default for name, p in inspect.signature(fit).parameters.items()
+                 if p.kind is p.KEYWORD_ONLY and name not in ("by", "progress", "backend", "client", "chunk_size")}
+
+
+def _mean_over(parts: List[np.ndarray]) -> np.ndarray:
+    """The mean of the finite values in each position (NaN where there is none)."""
+    stacked = np.vstack(parts)
+    finite = np.isfinite(stacked)
+    count = finite.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, np.where(finite, stacked, 0.0).sum(axis=0) / count, np.nan)
 
 
 def compare(
@@ -39,6 +90,7 @@ def compare(
     holdout_fraction: float = 1 / 3,
     holdout_column: str = "compute_freq_mhz",
     seed: int = 0,
+    progress: ProgressOption = None,
     **fit_kwargs: Any,
 ) -> pd.DataFrame:
     """Compare models on the same data, per group.
@@ -54,6 +106,11 @@ def compare(
     - ``extrap_mape``: fit on the rows whose ``holdout_column`` lies in the lower (``holdout=
       "high"``) or upper (``"low"``) ``1 - holdout_fraction`` of its distinct values, predict the
       rest: what a researcher who measured few frequencies can expect when extrapolating.
+
+    ``time_s`` is the time spent on the model (seconds, every fit it needs for all groups).
+    ``progress``: ``True`` shows a ``tqdm.auto`` bar over the fits (each model is fitted
+    ``folds + 2`` times), ``None`` (default) one only when the comparison runs longer than a
+    second, ``False`` none; a callable ``progress(done, total)`` is called instead.
 
     Extra keyword arguments go to :func:`dvfskit.fit`. Returns one row per (group, model),
     sorted by group and AIC.
@@ -82,20 +139,30 @@ def compare(
     n_held = min(len(values) - 1, max(1, int(round(len(values) * holdout_fraction))))
     held = df[holdout_column].isin(values[-n_held:] if holdout == "high" else values[:n_held]).to_numpy()
 
+    groups = _Groups(df, y, keys, fit_kwargs)
     frames = []
-    for model in resolved:
-        table = fit(model, df, y, by=keys, **fit_kwargs)
-        out = table.to_dataframe()[keys + ["aic", "bic", "rmse", "mape", "n", "success"]]
-        out.insert(len(keys), "model", model.name)
-        cv_parts = [_held_out_mape(model, df[fold != k], df[fold == k], y, keys, fit_kwargs) for k in range(folds)]
-        cv = pd.concat(cv_parts, axis=1).mean(axis=1) if cv_parts else pd.Series(dtype=float)
-        ex = _held_out_mape(model, df[~held], df[held], y, keys, fit_kwargs)
-        index = pd.MultiIndex.from_frame(out[keys]) if len(keys) > 1 else pd.Index(out[keys[0]])
-        out["cv_mape"] = cv.reindex(index).to_numpy()
-        out["extrap_mape"] = ex.reindex(index).to_numpy()
-        frames.append(out)
+    fits_per_model = folds + 2
+    with Progress(check_progress(progress), len(resolved) * fits_per_model, "compare", "fit") as bar:
+        for m, model in enumerate(resolved):
+            start = time.perf_counter()
+            data = groups.inputs(model)
+            raw, fixed = groups.fit(model, data, groups.order)
+            table = FitTable(model, groups.keys, raw, fixed=fixed, y=data[1][groups.order], offsets=groups.offsets)
+            out = table.to_dataframe()[keys + ["aic", "bic", "rmse", "mape", "n", "success"]]
+            out.insert(len(keys), "model", model.name)
+            done = m * fits_per_model + 1
+            bar.update(done)
+            cv_parts = []
+            for k in range(folds):
+                cv_parts.append(groups.held_out_mape(model, data, fold == k))
+                bar.update(done + k + 1)
+            out["cv_mape"] = _mean_over(cv_parts)
+            out["extrap_mape"] = groups.held_out_mape(model, data, held)
+            bar.update((m + 1) * fits_per_model)
+            out["time_s"] = time.perf_counter() - start
+            frames.append(out)
     result = pd.concat(frames, ignore_index=True)
-    grouped = result.groupby(keys, sort=False)
+    grouped = result.groupby(keys, sort=False, dropna=False)
     result["delta_aic"] = result["aic"] - grouped["aic"].transform("min")
     result["rank_aic"] = grouped["aic"].rank(method="min").astype(int)
     result["rank_bic"] = grouped["bic"].rank(method="min").astype(int)

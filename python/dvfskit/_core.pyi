@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ConfigSet', 'ConfigSubset', 'Expression', 'ExpressionError', 'FitOptions', 'GovernorSimulator', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'grid_guess', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
+__all__: list[str] = ['ConfigSet', 'ConfigSubset', 'Expression', 'ExpressionError', 'FitOptions', 'GovernorSimulator', 'GridGuess', 'ModelProblem', 'OffloadSolution', 'ParameterSpec', 'Scenario', 'TableProblem', 'evaluate_table', 'fit_callable', 'fit_expression', 'fit_expression_groups', 'fit_expression_quick', 'grid_guess', 'linear_parameters', 'solve_batch', 'solve_model', 'solve_schedule', 'solve_table']
 class ConfigSet:
     """
     K configurations over d knobs (values K x d), any subset of the knobs' grid. Immutable.
@@ -43,10 +43,13 @@ class ParameterSpec:
     """
     Names, initial values, bounds and fixed flags.
     """
-    def __init__(self, names: collections.abc.Sequence[str], initial: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], lower: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], upper: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], fixed: collections.abc.Sequence[bool]) -> None:
+    def __init__(self, names: collections.abc.Sequence[str], initial: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], lower: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], upper: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], fixed: collections.abc.Sequence[bool], given: collections.abc.Sequence[bool] = []) -> None:
         ...
     @property
     def fixed(self) -> list[bool]:
+        ...
+    @property
+    def given(self) -> list[bool]:
         ...
     @property
     def initial(self) -> list[float]:
@@ -64,7 +67,7 @@ class FitOptions:
     """
     Solver settings for one fit.
     """
-    def __init__(self, loss: str = 'linear', loss_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, max_iterations: typing.SupportsInt | typing.SupportsIndex = 1000, ftol: typing.SupportsFloat | typing.SupportsIndex = 1e-15, gtol: typing.SupportsFloat | typing.SupportsIndex = 1e-15, xtol: typing.SupportsFloat | typing.SupportsIndex = 1e-15, starts: typing.SupportsInt | typing.SupportsIndex = 1, seed: typing.SupportsInt | typing.SupportsIndex = 0, retries: typing.SupportsInt | typing.SupportsIndex = 8) -> None:
+    def __init__(self, loss: str = 'linear', loss_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, max_iterations: typing.SupportsInt | typing.SupportsIndex = 1000, ftol: typing.SupportsFloat | typing.SupportsIndex = 1e-15, gtol: typing.SupportsFloat | typing.SupportsIndex = 1e-15, xtol: typing.SupportsFloat | typing.SupportsIndex = 1e-15, starts: typing.SupportsInt | typing.SupportsIndex = 1, seed: typing.SupportsInt | typing.SupportsIndex = 0, retries: typing.SupportsInt | typing.SupportsIndex = 8, solver: str = 'auto') -> None:
         ...
     @property
     def loss_scale(self) -> float:
@@ -130,6 +133,10 @@ class Expression:
     def jacobian(self, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], params: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
         d value / d parameter at every point, shape (n, P).
+        """
+    def evaluate_rows(self, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], params: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Values at every point, point i with the parameters params[i].
         """
     @property
     def inputs(self) -> list[str]:
@@ -307,13 +314,21 @@ def fit_expression(expression: Expression, columns: collections.abc.Sequence[typ
     """
     Least-squares fit of an expression model; returns a dict of results.
     """
-def fit_expression_groups(expression: Expression, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offsets: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], specs: collections.abc.Sequence[ParameterSpec], options: FitOptions, guess: GridGuess | None = None, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+def fit_expression_groups(expression: Expression, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offsets: typing.Annotated[numpy.typing.ArrayLike, numpy.uint64], spec: ParameterSpec, initial: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, options: FitOptions, guess: GridGuess | None = None, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """
-    Fits every group of rows [offsets[g], offsets[g+1]) on a thread pool; returns stacked arrays.
+    Fits every group of rows [offsets[g], offsets[g+1]) on a thread pool (starting values: the rows of `initial`, else spec's; then the grid guess); returns stacked arrays.
+    """
+def fit_expression_quick(expression: Expression, columns: collections.abc.Sequence[typing.Any], y: typing.Any, p0: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], lower: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], upper: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], options: FitOptions) -> typing.Any:
+    """
+    fit_expression for float64 arrays and starting values for every parameter, or None when the input needs the full checks.
     """
 def grid_guess(expression: Expression, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, spec: ParameterSpec, guess: GridGuess) -> list[float]:
     """
     Starting values of an expression model from its grid guess.
+    """
+def linear_parameters(expression: Expression) -> list[int]:
+    """
+    Indices of the parameters the expression is jointly affine in (solved by variable projection).
     """
 def solve_batch(problem: TableProblem, scenarios: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], kind: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 0.0, baselines: list = [], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """

@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._data import json_list, numeric_column, scalar
-from ._model import Bounds, Model, as_model
+from ._data import json_list, scalar
+from ._model import Bounds, Model, as_model, column_of, finite_column
+from ._progress import Progress, ProgressOption, check as check_progress
 
 if TYPE_CHECKING:
     from ._fit_table import FitTable
 
 LOSSES = ("linear", "huber", "soft_l1", "cauchy", "arctan")
+SOLVERS = ("auto", "dense", "ceres")
 ParamValues = Union[Mapping[str, float], Sequence[float]]
 
 
@@ -24,8 +26,8 @@ def resolve_vector(model: Model, y: Any, data: Any, label: str, source: str) -> 
     if isinstance(y, str):
         if not (hasattr(data, "keys") and y in data):
             raise ValueError(f"{source} has no column {y!r} ({label})")
-        return numeric_column(data[y], y, source=source)
-    return numeric_column(y, label, source=source)
+        return finite_column(column_of(data, y), y, source)
+    return finite_column(y, label, source)
 
 
 def resolve_parameters(
@@ -45,8 +47,9 @@ def resolve_parameters(
     ``python_guess``), else the model's default ``p0``, else 1.0; values that do not come from
     the user are moved inside the bounds."""
     names = model.parameters
-    merged_bounds: Dict[str, Bounds] = dict(model.bounds)
+    merged_bounds: Mapping[str, Bounds] = model.bounds
     if bounds is not None:
+        merged_bounds = dict(merged_bounds)
         if not isinstance(bounds, Mapping):
             raise TypeError(f"bounds must be a mapping {{name: (lower, upper)}}, got {type(bounds).__name__}")
         model.check_names(bounds, "bounds")
@@ -54,16 +57,20 @@ def resolve_parameters(
             if isinstance(pair, (str, bytes)) or not (hasattr(pair, "__len__") and len(pair) == 2):
                 raise ValueError(f"bounds[{name!r}] must be a (lower, upper) pair, got {pair!r}")
         merged_bounds.update(bounds)
-    lower = [float(merged_bounds.get(n, (-math.inf, math.inf))[0]) for n in names]
-    upper = [float(merged_bounds.get(n, (-math.inf, math.inf))[1]) for n in names]
+    unbounded = (-math.inf, math.inf)
+    pairs = [merged_bounds.get(n, unbounded) for n in names]
+    lower = [float(pair[0]) for pair in pairs]
+    upper = [float(pair[1]) for pair in pairs]
 
     user: Dict[str, float] = {}
     if p0 is not None:
         if isinstance(p0, Mapping):
             model.check_names(p0, "p0")
             user = {k: float(v) for k, v in p0.items()}
+        elif type(p0) in (list, tuple) and len(p0) == len(names) and all(type(v) in (float, int) for v in p0):
+            user = dict(zip(names, map(float, p0)))  # the common case, without numpy
         else:
-            user = dict(zip(names, model.parameter_vector(p0)))
+            user = dict(zip(names, map(float, model.parameter_vector(p0))))
     fixed_names: List[str] = []
     if fixed is not None:
         if isinstance(fixed, str):
@@ -76,19 +83,19 @@ def resolve_parameters(
             model.check_names({k: None for k in fixed}, "fixed")
             fixed_names = list(fixed)
 
-    start: Dict[str, float] = {n: 1.0 for n in names}
-    start.update(model.p0)
-    grid = model.grid_guess(exclude=list(user)) if len(user) < len(names) else None
-    if grid is None and python_guess and model.guess is not None and len(user) < len(names):
-        guessed = model.guess(dict(zip(model.inputs, columns)), y)
-        start.update({k: float(v) for k, v in guessed.items() if k in start and np.isfinite(v)})
-    initial = []
-    for j, n in enumerate(names):
-        if n in user:
-            initial.append(user[n])
-        else:
-            initial.append(_inside(start[n], lower[j], upper[j]))
-    spec = _core.ParameterSpec(list(names), initial, lower, upper, [n in fixed_names for n in names])
+    grid = None
+    if len(user) == len(names):
+        initial = [user[n] for n in names]
+    else:
+        start: Dict[str, float] = {n: 1.0 for n in names}
+        start.update(model.p0)
+        grid = model.grid_guess(exclude=list(user))
+        if grid is None and python_guess and model.guess is not None:
+            guessed = model.guess(dict(zip(model.inputs, columns)), y)
+            start.update({k: float(v) for k, v in guessed.items() if k in start and np.isfinite(v)})
+        initial = [user[n] if n in user else _inside(start[n], lower[j], upper[j]) for j, n in enumerate(names)]
+    spec = _core.ParameterSpec(list(names), initial, lower, upper, [n in fixed_names for n in names],
+                               [n in user for n in names])
     return spec, grid
 
 
@@ -117,7 +124,8 @@ def starting_values(
 def _fit_inputs(
     model: Model, data: Any, y: Any, weights: Any, source: str = "data"
 ) -> Tuple[Tuple[np.ndarray, ...], np.ndarray, Optional[np.ndarray]]:
-    """Checked input columns, y and weights (finite float64, one length)."""
+    """Checked input columns, y and weights (finite float64, one length; weights >= 0, not all
+    zero; y neither so large nor so small that its sum of squares leaves the double range)."""
     columns = model.columns(data, source=source)
     y_values = resolve_vector(model, y, data, "y", source)
     n = y_values.size
@@ -126,13 +134,29 @@ def _fit_inputs(
     if n == 0:
         raise ValueError(f"{source} is empty: nothing to fit")
     w = None if weights is None else resolve_vector(model, weights, data, "weights", source)
-    if w is not None and w.size != n:
-        raise ValueError(f"weights has {w.size} values but y has {n}")
-    with np.errstate(over="ignore"):
-        square_sum = float(np.dot(y_values, y_values)) * (1.0 if w is None else float(np.max(np.abs(w))))
-    if not math.isfinite(square_sum):
+    largest_weight = 1.0
+    if w is not None:
+        if w.size != n:
+            raise ValueError(f"weights has {w.size} values but y has {n}")
+        negative = w < 0
+        if negative.any():
+            i = int(np.argmax(negative))
+            raise ValueError(f"weights must be >= 0: weights[{i}] = {float(w[i])!r}")
+        largest_weight = float(w.max())
+        if largest_weight == 0.0:
+            raise ValueError("weights are all zero: nothing to fit")
+    scale = max(-float(y_values.min()), float(y_values.max())) * math.sqrt(largest_weight)
+    if not math.isfinite(scale * scale * n):
         raise ValueError(f"{source}: y (or weights) too large: the sum of squares overflows (rescale the units)")
+    if 0.0 < scale < TINY_Y:
+        raise ValueError(f"{source}: y (or weights) too small (largest |y| {scale:.3g}): the squares of the residuals "
+                         f"would underflow (rescale the units)")
     return columns, y_values, w
+
+
+# Below this largest |y| * sqrt(w), squared residuals of a 1 % fit would leave the normal double
+# range (about 1e-308): rejected rather than reported as a fit.
+TINY_Y = 1e-140
 
 
 def _whole(value: Any, name: str, minimum: int, limit: int = 2**31) -> int:
@@ -174,6 +198,8 @@ def fit(
     seed: int = 0,
     by: None = None,
     threads: int = 0,
+    solver: str = "auto",
+    progress: ProgressOption = None,
 ) -> "FitResult": ...
 
 
@@ -196,6 +222,8 @@ def fit(
     seed: int = 0,
     by: Union[str, Sequence[str]],
     threads: int = 0,
+    solver: str = "auto",
+    progress: ProgressOption = None,
 ) -> "FitTable": ...
 
 
@@ -217,6 +245,8 @@ def fit(
     seed: int = 0,
     by: Union[None, str, Sequence[str]] = None,
     threads: int = 0,
+    solver: str = "auto",
+    progress: ProgressOption = None,
     backend: str = "threads",
     client: Any = None,
     chunk_size: Optional[int] = None,
@@ -257,12 +287,26 @@ def fit(
         above 1e4 times its value, e.g. an exponential driven into saturation); the first
         healthy solution with a lower cost replaces it and its ``message`` says so. 0 disables.
     max_iterations, tolerance:
-        Levenberg-Marquardt iteration cap and the function, gradient and parameter tolerance.
+        Levenberg-Marquardt iteration cap and the function, gradient and parameter tolerance
+        (relative: to the cost, to the gradient as a cosine and to the parameters, so that a fit
+        does not depend on the units of ``y`` or of the inputs).
+    solver:
+        ``"auto"`` (default): plain least squares with at most 16 parameters and 10,000 points
+        runs on dvfskit's dense Levenberg-Marquardt solver, which solves the parameters the
+        model is linear in exactly at every step (variable projection: e.g. ``a`` and ``c`` of
+        ``a * f**(-b) + c``; starting values you give for all of them are honoured first);
+        robust losses and larger problems run on Ceres Solver. ``"dense"`` or ``"ceres"`` force
+        one (``"dense"`` fits ``loss="linear"`` only).
     by:
         Key column(s) of ``data`` (e.g. ``["device", "dnn", "block"]``): fit every group of rows
         separately, in C++ on ``threads`` threads (0 = all cores) with the GIL released, and
         return a :class:`FitTable`. Each group gets its own starting values from the model's
-        guess unless ``p0`` is given (then shared by all groups).
+        guess unless ``p0`` is given (then shared by all groups). Ctrl-C stops the fit within a
+        fraction of a second (KeyboardInterrupt), single or grouped.
+    progress:
+        With ``by`` (threads backend): ``True`` shows a ``tqdm.auto`` bar over the groups,
+        ``None`` (default) one only when the fit runs longer than a second, ``False`` none; a callable
+        ``progress(done, total)`` is called instead as groups finish.
     backend, client, chunk_size:
         With ``by``, ``backend="dask"`` cuts the groups (in key order) into chunks of
         ``chunk_size`` groups (default: about 4 per Dask worker thread), fits each chunk as a
@@ -283,20 +327,19 @@ def fit(
         return _fit_groups_dask(
             model, data, y, [by] if isinstance(by, str) else list(by), client, chunk_size,
             dict(p0=p0, bounds=bounds, fixed=fixed, loss=loss, loss_scale=loss_scale, weights=weights, starts=starts,
-                 retries=retries, max_iterations=max_iterations, tolerance=tolerance, seed=seed))
-    model = as_model(model)
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    loss_scale = scalar(loss_scale, "loss_scale")
-    tolerance = scalar(tolerance, "tolerance")
-    starts, max_iterations = _whole(starts, "starts", 1), _whole(max_iterations, "max_iterations", 1)
-    retries, seed, threads = _whole(retries, "retries", 0), _whole(seed, "seed", 0, 2**64), _whole(threads, "threads", 0)
+                 retries=retries, max_iterations=max_iterations, tolerance=tolerance, seed=seed, solver=solver))
+    model = model if type(model) is Model else as_model(model)
+    options = fit_options(loss, loss_scale, max_iterations, tolerance, starts, seed, retries, solver)
+    if not (type(threads) is int and threads >= 0):
+        threads = _whole(threads, "threads", 0)
+    if by is None and weights is None and bounds is None and fixed is None and p0 is not None:
+        quick = _quick_fit(model, data, y, p0, options)
+        if quick is not None:
+            return quick
     columns, y_values, w = _fit_inputs(model, data, y, weights)
-    options = _core.FitOptions(loss, loss_scale, max_iterations, tolerance, tolerance, tolerance,
-                               starts, seed, retries)
     if by is not None:
         return _fit_groups(model, data, columns, y_values, w, [by] if isinstance(by, str) else list(by),
-                           p0, bounds, fixed, options, threads)
+                           p0, bounds, fixed, options, threads, check_progress(progress))
     spec, grid = resolve_parameters(model, columns, y_values, p0, bounds, fixed)
     if model.is_expression:
         raw = _core.fit_expression(model.expression, list(columns), y_values, w, spec, options, grid)
@@ -306,6 +349,57 @@ def fit(
         raw = _core.fit_callable(lambda p: np.asarray(func(*columns, *p), dtype=float), y_values, w, spec, options,
                                  grid)
     return FitResult._from_core(model, raw, y_values, spec)
+
+
+def _quick_fit(model: Model, data: Any, y: Any, p0: Any, options: _core.FitOptions) -> Optional["FitResult"]:
+    """The common small fit (a dict of float64 arrays, y an array, p0 for every parameter) in one
+    C++ call, or None for anything else or anything wrong (the full path checks and says what)."""
+    if (model._expression is None or type(data) is not dict or type(y) is not np.ndarray
+            or type(p0) not in (list, tuple)):
+        return None
+    unbounded = (-math.inf, math.inf)
+    pairs = [model.bounds.get(n, unbounded) for n in model.parameters]
+    try:
+        raw = _core.fit_expression_quick(model._expression, [data.get(k) for k in model.inputs], y, p0,
+                                         [float(b[0]) for b in pairs], [float(b[1]) for b in pairs], options)
+    except TypeError:  # p0 of other types
+        return None
+    return None if raw is None else FitResult._from_raw(model, raw, y)
+
+
+_OPTIONS: Dict[Tuple[Any, ...], _core.FitOptions] = {}
+
+
+def fit_options(loss: Any, loss_scale: Any, max_iterations: Any, tolerance: Any, starts: Any, seed: Any,
+                retries: Any, solver: Any) -> _core.FitOptions:
+    """The checked C++ solver settings (ValueError naming a bad option); the most recent ones
+    are kept, keyed by value and type, so that repeated small fits skip the checks."""
+    args = (loss, loss_scale, max_iterations, tolerance, starts, seed, retries, solver)
+    key: Tuple[Any, ...]
+    try:  # by value and type (True == 1, but True is no count)
+        key = args + (type(loss_scale), type(max_iterations), type(tolerance), type(starts), type(seed),
+                      type(retries), type(loss), type(solver))
+        cached = _OPTIONS.get(key)
+    except TypeError:  # unhashable: the checks below say what is wrong
+        key, cached = (), None
+    if cached is not None:
+        return cached
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    loss_scale, tolerance = scalar(loss_scale, "loss_scale"), scalar(tolerance, "tolerance")
+    starts, max_iterations = _whole(starts, "starts", 1), _whole(max_iterations, "max_iterations", 1)
+    retries, seed = _whole(retries, "retries", 0), _whole(seed, "seed", 0, 2**64)
+    if solver == "dense" and loss != "linear":
+        raise ValueError(f"solver='dense' fits loss='linear' only, got loss={loss!r}: use solver='auto' or 'ceres'")
+    options = _core.FitOptions(loss, loss_scale, max_iterations, tolerance, tolerance, tolerance, starts, seed,
+                               retries, solver)
+    if key:
+        if len(_OPTIONS) >= 32:
+            _OPTIONS.clear()
+        _OPTIONS[key] = options
+    return options
 
 
 def _fit_groups(
@@ -320,6 +414,7 @@ def _fit_groups(
     fixed: Optional[Union[Mapping[str, float], Sequence[str]]],
     options: _core.FitOptions,
     threads: int,
+    progress: ProgressOption = False,
 ) -> "FitTable":
     from ._fit_table import FitTable, group_rows
 
@@ -329,22 +424,41 @@ def _fit_groups(
     columns = tuple(c[order] for c in columns)
     y = y[order]
     weights = None if weights is None else weights[order]
-    groups = [slice(int(offsets[g]), int(offsets[g + 1])) for g in range(len(keys))]
+    raw, fixed_names = fit_sorted(model, columns, y, weights, offsets, p0, bounds, fixed, options, threads, progress)
+    return FitTable(model, keys, raw, fixed=fixed_names, y=y, offsets=offsets)
+
+
+def fit_sorted(
+    model: Model,
+    columns: Tuple[np.ndarray, ...],
+    y: np.ndarray,
+    weights: Optional[np.ndarray],
+    offsets: np.ndarray,
+    p0: Optional[ParamValues],
+    bounds: Optional[Mapping[str, Bounds]],
+    fixed: Optional[Union[Mapping[str, float], Sequence[str]]],
+    options: _core.FitOptions,
+    threads: int,
+    progress: ProgressOption = False,
+) -> Tuple[Dict[str, Any], List[str]]:
+    """The fits of the groups of rows [offsets[g], offsets[g+1]) of checked, group-ordered
+    arrays (a group may be empty: it fails alone) as stacked arrays, and the fixed parameters."""
     spec, grid = resolve_parameters(model, columns, y, p0, bounds, fixed, python_guess=False)
+    initial = None
     if grid is None and p0 is None and model.guess is not None:
-        # a Python guess runs per group (slower than the C++ grid guess)
-        specs = [resolve_parameters(model, tuple(c[r] for c in columns), y[r], p0, bounds, fixed)[0] for r in groups]
-    else:
-        specs = [spec] * len(groups)
+        initial = _group_starts(model, columns, y, offsets, spec)
     fixed_names = [n for n, f in zip(model.parameters, spec.fixed) if f]
     if model.is_expression:
-        raw = _core.fit_expression_groups(model.expression, list(columns), y, weights, offsets.tolist(), specs,
-                                          options, grid, int(threads))
+        raw = _fit_expression_groups(model, columns, y, weights, offsets, spec, initial, options, grid, threads,
+                                     progress)
     else:  # a Python callable holds the GIL: fit the groups one after the other
         func = model._callable
         assert func is not None
+        groups = [slice(int(offsets[g]), int(offsets[g + 1])) for g in range(len(offsets) - 1)]
         results = []
-        for r, group_spec in zip(groups, specs):
+        for g, r in enumerate(groups):
+            group_spec = spec if initial is None else _core.ParameterSpec(
+                spec.names, list(initial[g]), spec.lower, spec.upper, spec.fixed, spec.given)
             cols = tuple(c[r] for c in columns)
             try:
                 results.append(_core.fit_callable(lambda p, cols=cols: np.asarray(func(*cols, *p), dtype=float), y[r],
@@ -354,7 +468,62 @@ def _fit_groups(
         raw = {k: np.stack([np.asarray(res[k]) for res in results]) if k != "message" else [res[k] for res in results]
                for k in results[0] if k not in ("prediction", "best_start", "num_free")}
         raw["prediction"] = np.concatenate([res["prediction"] for res in results])
-    return FitTable(model, keys, raw, fixed=fixed_names, y=y, offsets=offsets)
+    return raw, fixed_names
+
+
+# Grouped fits that report progress run in chunks of groups (identical results: groups are
+# independent); a chunk holds at least this many groups, and at most 1 % of them.
+PROGRESS_CHUNK = 2000
+
+
+def _fit_expression_groups(model: Model, columns: Tuple[np.ndarray, ...], y: np.ndarray,
+                           weights: Optional[np.ndarray], offsets: np.ndarray, spec: _core.ParameterSpec,
+                           initial: Optional[np.ndarray], options: _core.FitOptions,
+                           grid: Optional[_core.GridGuess], threads: int, progress: ProgressOption) -> Dict[str, Any]:
+    """The C++ grouped fit, in chunks of groups when progress is reported."""
+    groups = len(offsets) - 1
+    size = max(PROGRESS_CHUNK, -(-groups // 100))
+    with Progress(progress if groups > size else False, groups, "fit", "group") as bar:
+        if not bar.enabled:
+            return _core.fit_expression_groups(model.expression, list(columns), y, weights, offsets, spec, initial,
+                                               options, grid, threads)
+        parts = []
+        for g0 in range(0, groups, size):
+            g1 = min(g0 + size, groups)
+            r0, r1 = int(offsets[g0]), int(offsets[g1])
+            parts.append(_core.fit_expression_groups(
+                model.expression, [c[r0:r1] for c in columns], y[r0:r1], None if weights is None else weights[r0:r1],
+                offsets[g0:g1 + 1] - offsets[g0], spec, None if initial is None else initial[g0:g1], options, grid,
+                threads))
+            bar.update(g1)
+    return {k: [m for part in parts for m in part[k]] if k == "message" else np.concatenate([part[k] for part in parts])
+            for k in parts[0]}
+
+
+def _group_starts(model: Model, columns: Tuple[np.ndarray, ...], y: np.ndarray, offsets: np.ndarray,
+                  spec: _core.ParameterSpec) -> np.ndarray:
+    """Per-group starting values (groups x parameters) from the model's Python guess, vectorised
+    over the groups with ``guess_groups``, else one call per group; values outside the bounds or
+    not finite keep the shared start, and nothing given or fixed is replaced."""
+    names = list(model.parameters)
+    groups = len(offsets) - 1
+    initial = np.tile(np.asarray(spec.initial, dtype=float), (groups, 1))
+    data = dict(zip(model.inputs, columns))
+    if model.guess_groups is not None:
+        guessed = {k: np.asarray(v, dtype=float) for k, v in model.guess_groups(data, y, offsets).items()}
+    else:
+        assert model.guess is not None
+        rows = [model.guess({k: c[int(offsets[g]):int(offsets[g + 1])] for k, c in data.items()},
+                            y[int(offsets[g]):int(offsets[g + 1])]) for g in range(groups)]
+        guessed = {k: np.array([float(r.get(k, math.nan)) for r in rows]) for k in names}
+    for j, name in enumerate(names):
+        if name not in guessed or spec.fixed[j] or (spec.given and spec.given[j]):
+            continue
+        value = guessed[name]
+        lo, hi = spec.lower[j], spec.upper[j]
+        ok = np.isfinite(value) & (value >= lo) & (value <= hi)
+        initial[:, j] = np.where(ok, value, initial[:, j])
+    return initial
 
 
 def _fit_groups_dask(model: Any, data: Any, y: Any, by: List[str], client: Any, chunk_size: Optional[int],
@@ -401,7 +570,7 @@ def _fit_groups_dask(model: Any, data: Any, y: Any, by: List[str], client: Any, 
 
 
 def _fit_chunk(model: Model, part: pd.DataFrame, y: str, by: List[str], kwargs: Dict[str, Any]) -> "FitTable":
-    return fit(model, part, y, by=by, threads=1, **kwargs)
+    return fit(model, part, y, by=by, threads=1, progress=False, **kwargs)  # no bar inside a worker
 
 
 def _failed_group(model: Model, spec: _core.ParameterSpec, n: int, message: str) -> Dict[str, Any]:
@@ -459,16 +628,17 @@ class FitResult:
         success: bool,
         message: str,
         iterations: int,
-        at_bound: List[str],
-        fixed: List[str],
+        at_bound: Sequence[Any],
+        fixed: Sequence[Any],
         y: np.ndarray,
         prediction: np.ndarray,
     ) -> None:
+        # params, stderr, at_bound and fixed may come as arrays in model order (from the C++
+        # core): they become dicts and lists of names when first read.
         self.model = model
-        self.params = params
-        self.stderr = stderr
-        names = list(model.parameters)
-        self._covariance = np.asarray(covariance, dtype=float).reshape(len(names), len(names))
+        self._params: Any = params
+        self._stderr: Any = stderr
+        self._covariance = covariance
         for k in self._STAT_FIELDS:
             setattr(self, k, float(stats[k]))
         self.n = int(n)
@@ -476,8 +646,8 @@ class FitResult:
         self.success = bool(success)
         self.message = message
         self.iterations = int(iterations)
-        self.at_bound = at_bound
-        self.fixed = fixed
+        self._at_bound: Any = at_bound
+        self._fixed: Any = fixed
         self.y = y
         self.prediction = prediction
 
@@ -489,31 +659,65 @@ class FitResult:
     bic: float
 
     @classmethod
+    def _from_raw(cls, model: Model, raw: Dict[str, Any], y: np.ndarray) -> "FitResult":
+        """The result of a fit without fixed parameters, straight from the C++ core's dict."""
+        result = cls.__new__(cls)
+        result.__dict__.update(model=model, _params=raw["params"], _stderr=raw["stderr"],
+                               _covariance=raw["covariance"], rss=raw["rss"], rmse=raw["rmse"], r2=raw["r2"],
+                               mape=raw["mape"], aic=raw["aic"], bic=raw["bic"], n=raw["n"], dof=raw["dof"],
+                               success=raw["success"], message=raw["message"], iterations=raw["iterations"],
+                               _at_bound=raw["at_bound"], _fixed=[], y=y, prediction=raw["prediction"])
+        return result
+
+    @classmethod
     def _from_core(cls, model: Model, raw: Dict[str, Any], y: np.ndarray, spec: _core.ParameterSpec) -> "FitResult":
-        names = list(model.parameters)
-        return cls(
-            model,
-            dict(zip(names, map(float, raw["params"]))),
-            dict(zip(names, map(float, raw["stderr"]))),
-            np.asarray(raw["covariance"]),
-            {k: raw[k] for k in cls._STAT_FIELDS},
-            n=raw["n"],
-            dof=raw["dof"],
-            success=raw["success"],
-            message=raw["message"],
-            iterations=raw["iterations"],
-            at_bound=[n for n, b in zip(names, raw["at_bound"]) if b],
-            fixed=[n for n, f in zip(names, spec.fixed) if f],
-            y=y,
-            prediction=np.asarray(raw["prediction"]),
-        )
+        return cls(model, raw["params"], raw["stderr"], raw["covariance"], raw, n=raw["n"], dof=raw["dof"],
+                   success=raw["success"], message=raw["message"], iterations=raw["iterations"],
+                   at_bound=raw["at_bound"], fixed=spec.fixed, y=y, prediction=raw["prediction"])
+
+    def _names(self, value: Any) -> List[str]:
+        """Parameter names: ``value`` itself, or the names where its flags (model order) are set."""
+        if all(isinstance(v, str) for v in value):
+            return list(value)
+        return [n for n, f in zip(self.model.parameters, value) if f]
+
+    @property
+    def params(self) -> Dict[str, float]:
+        """Fitted values by parameter name (units in ``model.units``)."""
+        if not isinstance(self._params, dict):
+            self._params = dict(zip(self.model.parameters, map(float, self._params)))
+        return self._params
+
+    @property
+    def stderr(self) -> Dict[str, float]:
+        """Standard errors by parameter name (NaN where not available)."""
+        if not isinstance(self._stderr, dict):
+            self._stderr = dict(zip(self.model.parameters, map(float, self._stderr)))
+        return self._stderr
+
+    @property
+    def at_bound(self) -> List[str]:
+        """Free parameters that ended on a bound."""
+        self._at_bound = self._names(self._at_bound)
+        return self._at_bound
+
+    @property
+    def fixed(self) -> List[str]:
+        """Parameters held constant."""
+        self._fixed = self._names(self._fixed)
+        return self._fixed
 
     @property
     def covariance(self) -> pd.DataFrame:
         """Parameter covariance, ``(J^T J)^-1 * rss / dof``, as a DataFrame over parameter names
         (NaN rows/columns for fixed parameters and parameters at a bound)."""
         names = list(self.model.parameters)
-        return pd.DataFrame(self._covariance, index=names, columns=names)
+        return pd.DataFrame(self._covariance_matrix, index=names, columns=names)
+
+    @property
+    def _covariance_matrix(self) -> np.ndarray:
+        p = len(self.model.parameters)
+        return np.asarray(self._covariance, dtype=float).reshape(p, p)
 
     @property
     def residuals(self) -> np.ndarray:
@@ -530,7 +734,7 @@ class FitResult:
             "model": model_to_dict(self.model),
             "params": dict(self.params),
             "stderr": dict(zip(self.stderr, json_list(list(self.stderr.values())))),
-            "covariance": json_list(self._covariance),
+            "covariance": json_list(self._covariance_matrix),
             **dict(zip(self._STAT_FIELDS, json_list([getattr(self, k) for k in self._STAT_FIELDS]))),
             "n": self.n,
             "dof": self.dof,

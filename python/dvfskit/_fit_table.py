@@ -16,6 +16,23 @@ if TYPE_CHECKING:
 
 STAT_FIELDS = ("rss", "rmse", "r2", "mape", "aic", "bic")
 Key = Union[Any, Tuple[Any, ...]]
+_MISSING = object()  # a missing key value (NaN, None, NA) in the lookup of a FitTable
+
+
+def _normal(value: Any) -> Any:
+    """A key value, or _MISSING for a missing one (NaN != NaN would never match)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return _MISSING
+    if isinstance(value, (float, np.floating)) and math.isnan(value):
+        return _MISSING
+    return value
+
+
+def group_ids(offsets: Any) -> np.ndarray:
+    """The group of every row for groups of rows [offsets[g], offsets[g + 1])."""
+    bounds = np.asarray(offsets, dtype=np.int64)
+    sizes: np.ndarray = bounds[1:] - bounds[:-1]
+    return np.repeat(np.arange(len(sizes)), sizes)
 
 
 def group_rows(data: pd.DataFrame, by: Sequence[str]) -> Tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -69,7 +86,7 @@ class FitTable:
         self.y = np.asarray(y, dtype=float)  # in group order
         self.prediction = np.asarray(raw["prediction"], dtype=float)
         self.offsets = np.asarray(offsets, dtype=np.int64)
-        self._index = {self._key_of(row): g for g, row in enumerate(self.keys.itertuples(index=False, name=None))}
+        self._lookup: Optional[Dict[Key, int]] = None  # built when first needed
 
     def _key_of(self, row: Tuple[Any, ...]) -> Key:
         return row[0] if len(self.by) == 1 else tuple(row)
@@ -78,15 +95,43 @@ class FitTable:
         return len(self.keys)
 
     def __iter__(self) -> Iterator[Key]:
-        """The group keys, in table order."""
-        return iter(self._index)
+        """The group keys, in table order (a missing key value is NaN, as in ``keys``)."""
+        return (self._key_of(row) for row in self.keys.itertuples(index=False, name=None))
+
+    def _index(self) -> Dict[Key, int]:
+        """Group position by key, missing values (NaN, None, NA) as one sentinel: NaN != NaN."""
+        if self._lookup is None:
+            columns = []
+            for k in self.by:
+                values = self.keys[k].to_numpy(dtype=object)
+                missing = self.keys[k].isna().to_numpy()
+                if missing.any():
+                    values = values.copy()
+                    values[missing] = _MISSING
+                columns.append(values)
+            keys = columns[0] if len(self.by) == 1 else zip(*columns)
+            self._lookup = {key: g for g, key in enumerate(keys)}
+        return self._lookup
 
     def group_index(self, key: Key) -> int:
-        """Position of the group ``key`` in the table."""
+        """Position of the group ``key`` in the table (a missing key value may be given as NaN,
+        None or pd.NA)."""
+        normal = tuple(map(_normal, key)) if isinstance(key, tuple) else _normal(key)
         try:
-            return self._index[key]
+            return self._index()[normal]
         except (KeyError, TypeError):
             raise KeyError(f"no group {key!r}; groups are keyed by {self.by}") from None
+
+    def _row_groups(self, data: pd.DataFrame) -> np.ndarray:
+        """The table position of each row's group in ``data`` (the ``by`` columns), -1 where the
+        table has no such group."""
+        missing = [k for k in self.by if k not in data.columns]
+        if missing:
+            raise ValueError(f"data has no column {missing[0]!r} (a key of this table); columns are "
+                             f"{list(data.columns)}")
+        numbered = self.keys.assign(__dvfskit_group__=np.arange(len(self)))
+        merged = data[self.by].reset_index(drop=True).merge(numbered, how="left", on=self.by, sort=False)
+        return merged["__dvfskit_group__"].fillna(-1).to_numpy(dtype=np.int64)
 
     def __getitem__(self, key: Key) -> "FitResult":
         from ._fit import FitResult
@@ -132,14 +177,12 @@ class FitTable:
     def predict(self, data: pd.DataFrame) -> np.ndarray:
         """Each row of ``data`` evaluated with its own group's fitted parameters (the ``by``
         columns must be present; a row of a group that was not fitted raises ``KeyError``)."""
-        keys, order, offsets = group_rows(data, self.by)
-        out = np.empty(len(data))
-        columns = self.model.columns(data)
-        for g, row in enumerate(keys.itertuples(index=False, name=None)):
-            rows = order[int(offsets[g]):int(offsets[g + 1])]
-            params = self.params[self.group_index(self._key_of(row))]
-            out[rows] = self.model.evaluate({k: c[rows] for k, c in zip(self.model.inputs, columns)}, params)
-        return out
+        groups = self._row_groups(data)
+        unknown = groups < 0
+        if unknown.any():
+            row = data[self.by].iloc[int(np.argmax(unknown))]
+            raise KeyError(f"no group {self._key_of(tuple(row))!r}; groups are keyed by {self.by}")
+        return self.model.evaluate_rows(self.model.columns(data), self.params[groups])
 
     def to_dict(self) -> Dict[str, Any]:
         """A JSON-safe dict (NaN and inf become None); see :meth:`from_dict`."""

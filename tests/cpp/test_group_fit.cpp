@@ -111,20 +111,17 @@ TEST_CASE("grouped fits equal one fit per group, whatever the thread count") {
   offsets.push_back(f.size());
   const Expression e("a * f**(-b) + c", {"f"});
   const ParameterSpec spec = spec_for(e, {10, 1, 1}, {0, 0, 0}, {kInf, 4, kInf});
-  const std::vector<ParameterSpec> specs(offsets.size() - 1, spec);
   const GroupedData data{{f.data()}, y.data(), nullptr, offsets};
   const GridGuess guess{{0, 2}, {1}, {{0.25, 0.5, 1.0, 1.5, 2.0, 3.0}}};
-  const std::vector<FitOutput> one = fit_groups(e, data, specs, FitOptions{}, guess, 1);
-  const std::vector<FitOutput> two = fit_groups(e, data, specs, FitOptions{}, guess, 2);
+  const std::vector<FitOutput> one = fit_groups(e, data, spec, nullptr, FitOptions{}, guess, 1);
+  const std::vector<FitOutput> two = fit_groups(e, data, spec, nullptr, FitOptions{}, guess, 2);
   REQUIRE(one.size() == 41);
   for (std::size_t g = 0; g < 40; ++g) {
     CHECK(one[g].success);
     CHECK(one[g].params == two[g].params);
     const std::size_t n = offsets[g + 1] - offsets[g];
     const ExpressionModel model(e, {f.data() + offsets[g]}, n);
-    ParameterSpec s = spec;
-    s.initial = grid_guess(model, y.data() + offsets[g], nullptr, spec, guess);
-    const FitOutput alone = fit(model, y.data() + offsets[g], nullptr, s, FitOptions{});
+    const FitOutput alone = fit_with_guess(model, y.data() + offsets[g], nullptr, spec, FitOptions{}, guess);
     CHECK(alone.params == one[g].params);
   }
   CHECK_FALSE(one[40].success);
