@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import dvfskit
+from package_env import child_env
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = Path(dvfskit.__file__).resolve()
@@ -30,9 +31,7 @@ PACKAGE = Path(dvfskit.__file__).resolve()
 
 def env() -> Dict[str, str]:
     """The environment for the command: PYTHONPATH leads to the dvfskit under test."""
-    root = str(PACKAGE.parent.parent)
-    old = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": root + (os.pathsep + old if old else "")}
+    return child_env()
 
 
 def _runs_package_under_test(script: Path) -> bool:

@@ -2,7 +2,6 @@
 raises KeyboardInterrupt there within a second or two, and the child exits cleanly."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from package_env import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,8 +52,7 @@ print("finished", flush=True)
 
 @pytest.mark.parametrize("mode", ["single", "groups", "compare"])
 def test_sigint_stops_a_long_fit_promptly(mode: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, mode], stdout=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, mode], stdout=subprocess.PIPE, text=True, env=child_env())
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "started"

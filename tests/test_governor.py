@@ -18,6 +18,7 @@ from dvfskit import _core, examples
 from dvfskit._governor import GOVERNORS, governor_rows, memory_busy_share
 
 import governor_reference as ref
+from package_env import PACKAGE_ROOT
 
 NO_SERVER = 1e12
 CHANNEL = dict(bandwidth_hz=1e6, gain=1e-11, noise_w_per_hz=4e-21, p_max_w=0.5)
@@ -425,10 +426,9 @@ def test_ctrl_c_interrupts_a_long_simulation(tmp_path):
     import subprocess
     import sys
     import time
-    from pathlib import Path
 
     script = tmp_path / "child.py"
-    script.write_text(CHILD.format(python=str(Path(__file__).resolve().parents[1] / "python")))
+    script.write_text(CHILD.format(python=PACKAGE_ROOT))
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

@@ -124,6 +124,7 @@ import pandas as pd  # noqa: E402
 
 from dvfskit import read_measurements  # noqa: E402
 from dvfskit import _measurements  # noqa: E402
+from package_env import child_env
 
 
 def _write(tmp_path: Path, text: str, name: str = "m.csv", encoding: str = "utf-8") -> Path:
@@ -212,7 +213,7 @@ def test_fifo_and_devices_are_rejected_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     code = ("import dvfskit\ntry:\n    dvfskit.read_measurements(%r)\nexcept ValueError as e:\n    print(e)\n" % str(fifo))
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+                         env=child_env())
     assert f"{fifo}: is a FIFO (named pipe), not a regular file" in run.stdout, run.stdout + run.stderr
     assert "is a character device" in _error("/dev/null")
 

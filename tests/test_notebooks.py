@@ -6,7 +6,6 @@ notebook's folder and matplotlib draws with the Agg backend.
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
-import dvfskit  # noqa: E402
+from package_env import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -34,9 +33,7 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert all(not c.get("outputs") for c in book.cells if c.cell_type == "code"), (
         f"{path.name}: commit notebooks without outputs"
     )
-    package_root = str(Path(dvfskit.__file__).resolve().parents[1])
-    existing = os.environ.get("PYTHONPATH", "")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (package_root, existing) if p))
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
     monkeypatch.setenv("MPLBACKEND", "Agg")
     client = nbclient.NotebookClient(
         book,

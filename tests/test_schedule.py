@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import dvfskit
-from dvfskit import BlockTables, ConfigSet, Schedule, block_tables, schedule, schedule_baselines
+from dvfskit import BlockTables, Schedule, block_tables, schedule, schedule_baselines
+from package_env import PACKAGE_ROOT
 from schedule_reference import milp_optimum, switch_matrix
 
 TOL = 1e-9
@@ -736,7 +736,7 @@ CHILD = textwrap.dedent(
 
 def test_ctrl_c_interrupts_a_long_schedule(tmp_path):
     script = tmp_path / "child.py"
-    script.write_text(CHILD.format(python=str(ROOT / "python")))
+    script.write_text(CHILD.format(python=PACKAGE_ROOT))
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

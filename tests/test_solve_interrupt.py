@@ -4,17 +4,15 @@ longer). The time from the signal to the exception is printed; the assertion all
 machine (the C++ side polls every 20 ms)."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
+from package_env import child_env
 
-PYTHON_DIR = str(Path(__file__).resolve().parents[1] / "python")
 
 MODEL = """
 import dvfskit, numpy as np
@@ -30,6 +28,7 @@ work = lambda: dvfskit.solve(problem)
 BATCH = """
 import dvfskit, numpy as np, pandas as pd
 from dvfskit import _core
+from package_env import child_env
 rng = np.random.default_rng(0)
 configs = dvfskit.ConfigSet.grid({"cpu_freq_mhz": np.linspace(300, 2000, 12), "compute_freq_mhz": np.linspace(100, 1300, 14),
                                   "mem_freq_mhz": np.linspace(200, 1866, 11)})
@@ -69,7 +68,7 @@ except KeyboardInterrupt:
 
 @pytest.mark.parametrize("setup", [MODEL, BATCH, SWEEP], ids=["model solve", "batch solve", "sweep"])
 def test_sigint_stops_the_solve_promptly(setup):
-    env = {**os.environ, "PYTHONPATH": PYTHON_DIR + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = child_env()
     child = subprocess.Popen([sys.executable, "-c", RUNNER.format(setup=textwrap.dedent(setup))],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +12,7 @@ import pytest
 
 import dvfskit
 from dvfskit._sweep import BASELINES
+from package_env import child_env
 
 GRID = {
     "deadline_ms": [0.5, 2.0, 5.0, 15.0, 60.0],
@@ -225,9 +225,8 @@ def test_problem_pickles_and_rebuilds_tables(problem):
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("dask.distributed")
-    python_dir = str(Path(dvfskit.__file__).resolve().parent.parent)
     old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = python_dir + (os.pathsep + old if old else "")  # spawned workers import dvfskit
+    os.environ["PYTHONPATH"] = child_env()["PYTHONPATH"]  # spawned workers import dvfskit
     try:
         cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0")
         client = distributed.Client(cluster)

@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 
 import dvfskit
+from package_env import child_env
 from test_sweep import GRID, make_problem
 
 TESTS = Path(__file__).resolve().parent
-PYTHON_DIR = str(Path(dvfskit.__file__).resolve().parent.parent)
 
 CHILD = textwrap.dedent("""
     import sys, threading
@@ -59,7 +59,7 @@ CHILD = textwrap.dedent("""
 
 
 def kill_sweep_child(out: Path, where: str, chunks: int) -> None:
-    env = dict(os.environ, PYTHONPATH=PYTHON_DIR + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = child_env()
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(out), where, str(chunks)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     try:
