@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import dvfskit
-from package_env import child_env
+from child_process import child_env
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = Path(dvfskit.__file__).resolve()

@@ -2,19 +2,12 @@
 raises KeyboardInterrupt there within a second or two, and the child exits cleanly."""
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-from package_env import child_env
+from child_process import interrupt_child
 
-ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import sys, time
+import sys
 import numpy as np, pandas as pd
 import dvfskit
 from dvfskit import _core
@@ -23,7 +16,7 @@ rng = np.random.default_rng(0)
 if mode == "single":
     f = np.linspace(0.2, 1.4, 30)
     y = (30 * f ** -0.8 + 5) * (1 + 0.01 * rng.standard_normal(30))
-    call = lambda: dvfskit.fit(dvfskit.Model("a * f**(-b) + c", ["f"]), {"f": f}, y, starts=10**9, retries=0)
+    work = lambda: dvfskit.fit(dvfskit.Model("a * f**(-b) + c", ["f"]), {"f": f}, y, starts=10**9, retries=0)
 else:
     groups = 400_000 if mode == "groups" else 4000
     sizes = np.full(groups, 12)
@@ -34,36 +27,16 @@ else:
         spec = _core.ParameterSpec(list(model.parameters), [10.0, 1.0, 1.0], [0.0, 0.0, 0.0],
                                    [np.inf, 4.0, np.inf], [False] * 3)
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.uint64)
-        call = lambda: _core.fit_expression_groups(model.expression, [f], y, None, offsets, spec, None,
+        work = lambda: _core.fit_expression_groups(model.expression, [f], y, None, offsets, spec, None,
                                                    _core.FitOptions(), model.grid_guess(), 2)
     else:  # the whole of dvfskit.compare (many grouped fits)
         df = pd.DataFrame({"g": np.repeat(np.arange(groups), sizes), "compute_freq_mhz": f, "latency_ms": y})
-        call = lambda: [dvfskit.compare(["gpu_dvfs", "cpu_dvfs_offset"], df, by="g", progress=False)
+        work = lambda: [dvfskit.compare(["gpu_dvfs", "cpu_dvfs_offset"], df, by="g", progress=False)
                         for _ in range(1000)]
-print("started", flush=True)
-try:
-    call()
-except KeyboardInterrupt:
-    print("interrupted", time.monotonic(), flush=True)
-    sys.exit(3)
-print("finished", flush=True)
 """
 
 
 @pytest.mark.parametrize("mode", ["single", "groups", "compare"])
 def test_sigint_stops_a_long_fit_promptly(mode: str) -> None:
-    child = subprocess.Popen([sys.executable, "-c", CHILD, mode], stdout=subprocess.PIPE, text=True, env=child_env())
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "started"
-        time.sleep(1.0)  # well into the C++ work
-        sent = time.monotonic()
-        child.send_signal(signal.SIGINT)
-        out, _ = child.communicate(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 3, out
-    word, stamp = out.split()[:2]
-    assert word == "interrupted"
-    assert float(stamp) - sent < 2.0, f"KeyboardInterrupt came {float(stamp) - sent:.2f} s after SIGINT"
+    delay, _ = interrupt_child(CHILD, mode)  # SIGINT 1 s in: well into the C++ work
+    assert delay < 2.0, f"KeyboardInterrupt came {delay:.2f} s after SIGINT"

@@ -18,7 +18,7 @@ from dvfskit import _core, examples
 from dvfskit._governor import GOVERNORS, governor_rows, memory_busy_share
 
 import governor_reference as ref
-from package_env import PACKAGE_ROOT
+from child_process import interrupt_child
 
 NO_SERVER = 1e12
 CHANNEL = dict(bandwidth_hz=1e6, gain=1e-11, noise_w_per_hz=4e-21, p_max_w=0.5)
@@ -395,54 +395,26 @@ def test_baselines_and_sweep_carry_governor_rows():
         dvfskit.sweep(p, grid={"deadline_ms": [300.0]}, baselines=["turbo"])
 
 
-CHILD = """
-import sys, time, traceback
-sys.path.insert(0, {python!r})
+LONG_SIMULATION = """
 import numpy as np
 import dvfskit
 from dvfskit import _core
 
 # A time-stepped run of minutes: 1 ms sampling over a 200 s period, 20 blocks x 1,848 configurations.
-configs = dvfskit.ConfigSet.grid({{"cpu_freq_mhz": np.linspace(300, 2000, 12), "compute_freq_mhz":
-                                  np.linspace(100, 1300, 14), "mem_freq_mhz": np.linspace(40, 1866, 11)}})
+configs = dvfskit.ConfigSet.grid({"cpu_freq_mhz": np.linspace(300, 2000, 12), "compute_freq_mhz":
+                                  np.linspace(100, 1300, 14), "mem_freq_mhz": np.linspace(40, 1866, 11)})
 K = len(configs)
 lat = np.random.default_rng(0).uniform(1.0, 5.0, (20, K))
 sim = _core.GovernorSimulator(configs._core, lat, lat * 0 + 2.0, [None, None, None], [], [],
-                              [(4, {{}}), (6, {{}}), (5, {{}})])
-print("ready", flush=True)
-start = time.monotonic()
-try:
-    sim.run(2e5, 1e-3, 0.5)
-except KeyboardInterrupt as exc:
-    frame = traceback.extract_tb(exc.__traceback__)[-1]
-    print("interrupted in", frame.name, "after", round(time.monotonic() - start, 2), "s", flush=True)
-    sys.exit(3)
-print("finished", flush=True)
+                              [(4, {}), (6, {}), (5, {})])
+work = lambda: sim.run(2e5, 1e-3, 0.5)
 """
 
 
-def test_ctrl_c_interrupts_a_long_simulation(tmp_path):
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    script = tmp_path / "child.py"
-    script.write_text(CHILD.format(python=PACKAGE_ROOT))
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(1.0)
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-        waited = time.monotonic() - sent
-    finally:
-        proc.kill()
-    assert proc.returncode == 3, (out, err)
-    assert "interrupted in" in out, out
-    assert waited < 10.0, waited
+def test_ctrl_c_interrupts_a_long_simulation():
+    delay, where = interrupt_child(LONG_SIMULATION)
+    assert "sim.run(" in where, where  # raised by the C++ call
+    assert delay < 10.0, delay
 
 
 def test_sparse_configuration_set_with_a_label_knob():

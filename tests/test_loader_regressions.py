@@ -124,7 +124,7 @@ import pandas as pd  # noqa: E402
 
 from dvfskit import read_measurements  # noqa: E402
 from dvfskit import _measurements  # noqa: E402
-from package_env import child_env
+from child_process import child_env
 
 
 def _write(tmp_path: Path, text: str, name: str = "m.csv", encoding: str = "utf-8") -> Path:

@@ -7,11 +7,6 @@ import itertools
 import json
 import math
 import pickle
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +14,7 @@ import pandas as pd
 import pytest
 
 from dvfskit import BlockTables, Schedule, block_tables, schedule, schedule_baselines
-from package_env import PACKAGE_ROOT
+from child_process import interrupt_child
 from schedule_reference import milp_optimum, switch_matrix
 
 TOL = 1e-9
@@ -705,51 +700,26 @@ def test_concurrent_calls_agree():
     assert parallel == serial
 
 
-CHILD = textwrap.dedent(
-    """
-    import sys, time, traceback
-    import numpy as np
-    sys.path.insert(0, {python!r})
-    import dvfskit
+LONG_SCHEDULE = """
+import numpy as np
+import dvfskit
 
-    # A schedule that runs for minutes: 5,000 blocks x 800 configurations with a general switching
-    # matrix (every DP step is O(K^2)) and a binding deadline.
-    rng = np.random.default_rng(0)
-    n, k = 5000, 800
-    speed = np.linspace(0.3, 1.0, k)
-    t = rng.uniform(1.0, 2.0, (n, 1)) / speed
-    e = t * (0.5 + speed**3) / 1000.0
-    matrix = np.full((k, k), 0.05) - 0.05 * np.eye(k)
-    deadline = float(t.sum(axis=0).min() * 1.5)
-    print("ready", flush=True)
-    start = time.monotonic()
-    try:
-        dvfskit.schedule(t, e, deadline, matrix, matrix * 0.001)
-    except KeyboardInterrupt as exc:
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        print("interrupted in", frame.name, frame.line, "after", round(time.monotonic() - start, 2), "s", flush=True)
-        sys.exit(3)
-    print("finished", flush=True)
-    """
-)
+# A schedule that runs for minutes: 5,000 blocks x 800 configurations with a general switching
+# matrix (every DP step is O(K^2)) and a binding deadline.
+rng = np.random.default_rng(0)
+n, k = 5000, 800
+speed = np.linspace(0.3, 1.0, k)
+t = rng.uniform(1.0, 2.0, (n, 1)) / speed
+e = t * (0.5 + speed**3) / 1000.0
+matrix = np.full((k, k), 0.05) - 0.05 * np.eye(k)
+deadline = float(t.sum(axis=0).min() * 1.5)
+work = lambda: dvfskit.schedule(t, e, deadline, matrix, matrix * 0.001)
+"""
 
 
-def test_ctrl_c_interrupts_a_long_schedule(tmp_path):
-    script = tmp_path / "child.py"
-    script.write_text(CHILD.format(python=PACKAGE_ROOT))
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(1.5)  # well inside the C++ solve (the Python preparation takes well under 0.5 s)
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-        waited = time.monotonic() - sent
-    finally:
-        proc.kill()
-    assert proc.returncode == 3, (out, err)
-    assert "interrupted in schedule" in out and "_core.solve_schedule(" in out, out  # raised by the C++ call
+def test_ctrl_c_interrupts_a_long_schedule():
+    delay, where = interrupt_child(LONG_SCHEDULE, after_s=1.5)  # well inside the C++ solve
+    assert where.startswith("schedule") and "_core.solve_schedule(" in where, where  # raised by the C++ call
     # A generous bound: the solve polls for Ctrl-C every 20 ms and checks per block, and an
     # uninterrupted run takes minutes; the child also exits its interpreter in this time.
-    assert waited < 10.0, waited
+    assert delay < 10.0, delay

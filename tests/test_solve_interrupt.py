@@ -4,14 +4,9 @@ longer). The time from the signal to the exception is printed; the assertion all
 machine (the C++ side polls every 20 ms)."""
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 
 import pytest
-from package_env import child_env
+from child_process import interrupt_child
 
 
 MODEL = """
@@ -28,7 +23,6 @@ work = lambda: dvfskit.solve(problem)
 BATCH = """
 import dvfskit, numpy as np, pandas as pd
 from dvfskit import _core
-from package_env import child_env
 rng = np.random.default_rng(0)
 configs = dvfskit.ConfigSet.grid({"cpu_freq_mhz": np.linspace(300, 2000, 12), "compute_freq_mhz": np.linspace(100, 1300, 14),
                                   "mem_freq_mhz": np.linspace(200, 1866, 11)})
@@ -54,34 +48,8 @@ def work():  # one chunk: the interrupt lands inside the C++ batch; the sweep re
     raise KeyboardInterrupt
 """
 
-RUNNER = """
-import sys, time
-{setup}
-print("ready", flush=True)
-try:
-    work()
-    print("finished", flush=True)
-except KeyboardInterrupt:
-    print("interrupted", time.perf_counter(), flush=True)
-"""
-
-
 @pytest.mark.parametrize("setup", [MODEL, BATCH, SWEEP], ids=["model solve", "batch solve", "sweep"])
 def test_sigint_stops_the_solve_promptly(setup):
-    env = child_env()
-    child = subprocess.Popen([sys.executable, "-c", RUNNER.format(setup=textwrap.dedent(setup))],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        assert child.stdout.readline().strip() == "ready", child.stderr.read()
-        time.sleep(1.0)  # well inside the C++ work
-        sent = time.perf_counter()
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    lines = out.split()
-    assert lines[:1] == ["interrupted"], out + err
-    delay = float(lines[1]) - sent
+    delay, _ = interrupt_child(setup)
     print(f"\nKeyboardInterrupt {delay * 1e3:.0f} ms after SIGINT")
     assert delay < 5.0  # 20 ms polling; generous for a shared, loaded machine

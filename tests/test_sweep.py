@@ -12,7 +12,7 @@ import pytest
 
 import dvfskit
 from dvfskit._sweep import BASELINES
-from package_env import child_env
+from child_process import child_env
 
 GRID = {
     "deadline_ms": [0.5, 2.0, 5.0, 15.0, 60.0],

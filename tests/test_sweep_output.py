@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import dvfskit
-from package_env import child_env
+from child_process import child_env
 from test_sweep import GRID, make_problem
 
 TESTS = Path(__file__).resolve().parent
