@@ -99,3 +99,53 @@ def test_solve_and_sweep_print_and_write_every_knob(command: List[str], problem_
     assert df["cores"].astype(str).tolist() == ref["cores"].astype(str).tolist()
     printed = run(command, "sweep", problem_toml, "--grid", "deadline_ms=20,40")
     assert printed.returncode == 0 and "cpu_freq_mhz" in printed.stdout and "cores" in printed.stdout
+
+
+def test_governor_baselines_on_the_command_line(command: List[str], problem_toml: Path, tmp_path: Path) -> None:
+    problem, _ = load_problem(problem_toml)
+    settings = ["default", {"cpu_freq_mhz": "ondemand", "compute_freq_mhz": "schedutil"}]
+    options = {"busy": {"mem_freq_mhz": 0.3}}
+    flags = ["--governor", "default", "--governor", "cpu_freq_mhz=ondemand,compute_freq_mhz=schedutil",
+             "--busy", "mem_freq_mhz=0.3"]
+    expected = dvfskit.baselines(problem, governors=settings, governor_options=options)
+    proc = run(command, "solve", problem_toml, "--json", *flags)
+    assert proc.returncode == 0, proc.stderr
+    plans = {r["plan"]: r for r in json.loads(proc.stdout)["baselines"]}
+    for name in ("default", "cpu_freq_mhz=ondemand,compute_freq_mhz=schedutil"):
+        assert plans[name]["energy_j"] == pytest.approx(expected.loc[name, "energy_j"], rel=1e-12)
+        assert plans[name]["miss_rate"] == expected.loc[name, "miss_rate"]
+    assert "miss_rate" in run(command, "solve", problem_toml, *flags).stdout
+
+    out = tmp_path / "governors.csv"
+    proc = run(command, "sweep", problem_toml, "--grid", "deadline_ms=6,20,40", "--out", out, *flags)
+    assert proc.returncode == 0, proc.stderr
+    swept = dvfskit.read_sweep(out)
+    ref = dvfskit.sweep(problem, {"deadline_ms": [6.0, 20.0, 40.0]}, progress=False, governor_options=options,
+                        baselines=[*dvfskit.baselines(problem).index.drop("optimal"), *settings])
+    for column in ("default_energy_j", "default_miss_rate", "saving_vs_default_pct"):
+        np.testing.assert_allclose(swept[column], ref[column], rtol=1e-12)
+    assert np.isnan(swept["saving_vs_default_pct"][0]) and swept["default_miss_rate"][0] > 0  # 6 ms: it misses
+
+    tables = dvfskit.block_tables(pd.read_csv(problem_toml.with_name("blocks.csv")).rename(columns={
+        "gpu": "compute_freq_mhz", "emc": "mem_freq_mhz", "cpu": "cpu_freq_mhz", "time": "latency_ms"}).assign(
+        compute_freq_mhz=lambda d: d["compute_freq_mhz"] / 1e6, mem_freq_mhz=lambda d: d["mem_freq_mhz"] / 1e6,
+        cpu_freq_mhz=lambda d: d["cpu_freq_mhz"] / 1e3, latency_ms=lambda d: d["latency_ms"] * 1e3),
+        knobs=["cpu_freq_mhz", "compute_freq_mhz", "mem_freq_mhz", "cores"], block="block")
+    plan = tables.schedule(40.0, governors=settings, governor_options=options)
+    proc = run(command, "schedule", problem_toml, "--json", *flags)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["baseline"]: r for r in json.loads(proc.stdout)["baselines"]}
+    assert set(rows) == set(plan.baselines.index)  # every knob's baselines and the governors
+    for name in ("default", "cpu_freq_mhz=ondemand,compute_freq_mhz=schedutil"):
+        assert rows[name]["energy_j"] == pytest.approx(plan.baselines.loc[name, "energy_j"], rel=1e-12)
+
+    for bad, message in ((["--governor", "schedutl"], "unknown governor 'schedutl' (did you mean 'schedutil'?)"),
+                         (["--governor", "default", "--governor", "default"], "'default' is given twice"),
+                         (["--governor", "gpu_freq_mhz=schedutil"], "unknown knob 'gpu_freq_mhz'"),
+                         (["--busy", "mem_freq_mhz=0.3"], "add --governor"),
+                         (["--governor", "default", "--busy", "mem_freq_mhz=2"], "between 0 and 1"),
+                         (["--governor", "default"], "command line: --busy mem_freq_mhz=SHARE")):
+        for sub in ("solve", "schedule"):
+            proc = run(command, sub, problem_toml, *bad)
+            assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.splitlines()) == 1, \
+                (sub, bad, proc.stderr)

@@ -338,6 +338,30 @@ def test_batch_equals_single_runs():
     assert batch["converged"].all()
 
 
+def test_schedule_takes_governors_into_its_baselines():
+    p, lat, pw, f, m = _tx2(deadline_ms=350.0, idle=1.0)
+    tables = dvfskit.block_tables(lat[None], (lat * pw / 1000)[None], f, m)
+    switch = {"compute_freq_mhz": 5.0, "mem_freq_mhz": 8.0}
+    options = {"busy": {"mem_freq_mhz": 0.3}}
+    plan = tables.schedule(350.0, switch_time_ms=switch, idle_power_w=1.0, governors=["default", "ondemand"],
+                           governor_options=options)
+    alone = dvfskit.schedule_baselines(tables.latency_ms, tables.energy_j, 350.0, switch_time_ms=switch,
+                                       configs=tables.configs, idle_power_w=1.0, schedule_energy_j=plan.energy_j,
+                                       governors=["default", "ondemand"], governor_options=options)
+    pd.testing.assert_frame_equal(plan.baselines, alone)
+    for g in ("default", "ondemand"):
+        one = dvfskit.governor(p, g, busy={"mem_freq_mhz": 0.3}, switch_time_ms=switch)
+        assert plan.baselines.loc[g, "energy_j"] == pytest.approx(one.energy_j, rel=1e-12)
+    assert "default:" in repr(plan)
+    back = dvfskit.Schedule.from_dict(json.loads(json.dumps(plan.to_dict())))
+    pd.testing.assert_frame_equal(back.baselines, plan.baselines, check_dtype=False)
+    # a wrong setting fails before the solve, naming the governor
+    with pytest.raises(ValueError, match="unknown governor 'schedutl'"):
+        tables.schedule(350.0, governors=["schedutl"])
+    with pytest.raises(ValueError, match="unknown knob 'gpu_freq_mhz'"):
+        tables.schedule(350.0, governors=[{"gpu_freq_mhz": "schedutil"}])
+
+
 def test_schedule_baselines_governor_rows_equal_governor_on_the_same_problem():
     p, lat, pw, f, m = _tx2(deadline_ms=350.0, idle=1.0)
     tables = dvfskit.block_tables(lat[None], (lat * pw / 1000)[None], f, m)
@@ -393,6 +417,30 @@ def test_baselines_and_sweep_carry_governor_rows():
             assert row["saving_vs_default_pct"] == pytest.approx(100 * (one.energy_j - e_opt) / one.energy_j)
     with pytest.raises(ValueError, match="unknown baselines"):
         dvfskit.sweep(p, grid={"deadline_ms": [300.0]}, baselines=["turbo"])
+
+
+
+def test_sweep_governor_options_and_resume_fingerprint(tmp_path):
+    p, *_ = _tx2(deadline_ms=300.0, idle=1.0)
+    options = {"busy": {"mem_freq_mhz": 0.25}, "up_threshold": 60}
+    grid = {"deadline_ms": [230.0, 300.0, 600.0]}
+    df = dvfskit.sweep(p, grid=grid, baselines=["ondemand"], governor_options=options, progress=False)
+    for _, row in df.iterrows():
+        one = dvfskit.governor(p.with_scenario(deadline_ms=row["deadline_ms"]), "ondemand", **options)
+        assert row["ondemand_energy_j"] == pytest.approx(one.energy_j, rel=1e-12)
+    plain = dvfskit.sweep(p, grid=grid, baselines=["ondemand"], progress=False)
+    assert not np.allclose(plain["ondemand_energy_j"], df["ondemand_energy_j"])  # the options took effect
+    # settings and options are checked before any work
+    with pytest.raises(ValueError, match="unknown tunable"):
+        dvfskit.sweep(p, grid=grid, baselines=["ondemand"], governor_options={"upthreshold": 60}, progress=False)
+    with pytest.raises(ValueError, match="names no governor"):
+        dvfskit.sweep(p, grid=grid, baselines=["max_frequency"], governor_options=options, progress=False)
+    # a folder written with one governor setting does not resume another
+    out = tmp_path / "s.parquet"
+    dvfskit.sweep(p, grid=grid, baselines=["ondemand"], progress=False, out=out)
+    for other in ({"baselines": ["default"]}, {"baselines": ["ondemand"], "governor_options": options}):
+        with pytest.raises(ValueError, match="different sweep"):
+            dvfskit.sweep(p, grid=grid, progress=False, out=out, resume=True, **other)
 
 
 LONG_SIMULATION = """

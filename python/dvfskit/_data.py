@@ -4,9 +4,10 @@ from __future__ import annotations
 import importlib
 import math
 import numbers
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
+import pandas as pd
 
 
 def scalar(value: Any, name: str, *, allow_zero: bool = False) -> float:
@@ -48,6 +49,23 @@ def numeric_column(values: Any, name: str, *, source: str = "data", first_row: i
         i = int(np.argmax(bad))
         raise ValueError(f"{source}: row {first_row + i}, column {name!r}: value {arr[i]!r} is not finite")
     return arr
+
+
+def json_value(value: Any) -> Any:
+    """A JSON-safe Python scalar: numpy scalars unwrapped, NaN, inf and pandas' NA as None, other
+    values as they are."""
+    if value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_records(df: pd.DataFrame) -> List[Dict[str, Any]]:
+    """A DataFrame's rows as JSON-safe dicts (column -> :func:`json_value`) at full precision."""
+    return [{str(k): json_value(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
 
 
 def json_list(values: Any) -> Any:

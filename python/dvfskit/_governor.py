@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import _core
 from ._configs import ConfigSet, is_frequency_knob
-from ._data import scalar
+from ._data import json_value, scalar
 
 __all__ = ["GOVERNORS", "GovernorResult", "governor", "governor_batch", "governor_on_tables", "governor_rows",
            "is_governor_name", "memory_busy_share", "schedule_governor_rows", "sweep_governor_columns"]
@@ -167,29 +167,29 @@ def memory_busy_share(configs: ConfigSet, latency_ms: np.ndarray, *, memory_knob
     the (K,) shares and a note for the assumptions (fit quality included)."""
     from ._fit import fit
 
+    hint = (f"pass busy={{{memory_knob!r}: ...}} (a share, an (L, K) array or a measured counter; command line: "
+            f"--busy {memory_knob}=SHARE)")
     candidates = [k for k in configs.knobs if is_frequency_knob(k) and not is_memory_knob(k)]
     compute_knob = compute_knob or ("compute_freq_mhz" if "compute_freq_mhz" in candidates else next(iter(candidates), None))
     if compute_knob is None:
-        raise ValueError(f"the memory busy model needs a compute frequency knob besides {memory_knob!r}; "
-                         f"pass busy={{{memory_knob!r}: ...}} (a share or an (L, K) array)")
+        raise ValueError(f"the memory busy model needs a compute frequency knob besides {memory_knob!r}; {hint}")
     table = configs.table
     df = pd.DataFrame({"compute_freq_mhz": table[compute_knob].to_numpy(float),
                        "mem_freq_mhz": table[memory_knob].to_numpy(float),
                        "latency_ms": np.asarray(latency_ms, dtype=float).sum(axis=0)})
     if df[["compute_freq_mhz", "mem_freq_mhz"]].drop_duplicates().shape[0] < 6:
         raise ValueError(f"the memory busy model needs >= 6 distinct ({compute_knob}, {memory_knob}) pairs to fit "
-                         f"joint_mem_comp; pass busy={{{memory_knob!r}: ...}} instead")
+                         f"joint_mem_comp; {hint}")
     res = fit("joint_mem_comp", df, "latency_ms", max_iterations=10000)
     if not res.success:
-        raise ValueError(f"the memory busy model (joint_mem_comp fit) did not converge: {res.message}; pass "
-                         f"busy={{{memory_knob!r}: ...}} instead")
+        raise ValueError(f"the memory busy model (joint_mem_comp fit) did not converge: {res.message}; {hint}")
     p = res.params
     memory_time = p["l"] * (df["mem_freq_mhz"].to_numpy() / 1000.0) ** (-p["beta"])
     share = np.clip(memory_time / np.maximum(res.predict(df), 1e-300), 0.0, 1.0)
     if res.r2 < 0.9:
         warnings.warn(f"the memory busy model fits the inference latency poorly (joint_mem_comp over ({compute_knob}, "
-                      f"{memory_knob}): R^2 = {res.r2:.3f}); pass busy={{{memory_knob!r}: ...}} (a share or a measured "
-                      f"counter) for a meaningful memory governor", RuntimeWarning, stacklevel=4)
+                      f"{memory_knob}): R^2 = {res.r2:.3f}); {hint} for a meaningful memory governor", RuntimeWarning,
+                      stacklevel=4)
     note = (f"memory-bound share l m^-beta / t of a joint_mem_comp fit to the inference latency over "
             f"({compute_knob}, {memory_knob}) (R^2 = {res.r2:.4f}, beta = {p['beta']:.3g}), the same share for "
             f"every block; {100 * share.min():.3g}-{100 * share.max():.3g} % (ASSUMED model)")
@@ -479,6 +479,11 @@ def governor_rows(problem: Any, governors: Sequence[GovernorSpec], optimum_energ
     return pd.DataFrame(rows).set_index("plan")
 
 
+def check_governor_setting(configs: ConfigSet, name: GovernorSpec) -> None:
+    """ValueError naming the fault when governor setting ``name`` cannot run on ``configs``."""
+    _governor_names(configs, name)
+
+
 def is_governor_name(name: Any) -> bool:
     """Whether ``name`` names a governor setting (for baselines lists): a governor, ``"default"``
     or a dict knob -> governor name."""
@@ -563,16 +568,6 @@ def schedule_governor_rows(block_latency_ms: Any, block_energy_j: Any, configs: 
     return pd.DataFrame(rows).set_index("baseline")
 
 
-def _json(v: Any) -> Any:
-    if isinstance(v, (float, np.floating)):
-        return float(v) if math.isfinite(v) else None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
-
-
 class GovernorResult:
     """The outcome of :func:`governor`.
 
@@ -640,11 +635,11 @@ class GovernorResult:
         return {
             "name": self.name,
             "governors": dict(self.governors),
-            "tunables": {k: {t: _json(v) for t, v in d.items()} for k, d in self.tunables.items()},
-            "energy_j": _json(self.energy_j),
-            "latency_ms": _json(self.latency_ms),
-            "miss_rate": _json(self.miss_rate),
-            "cycle_ms": _json(self.cycle_ms),
+            "tunables": {k: {t: json_value(v) for t, v in d.items()} for k, d in self.tunables.items()},
+            "energy_j": json_value(self.energy_j),
+            "latency_ms": json_value(self.latency_ms),
+            "miss_rate": json_value(self.miss_rate),
+            "cycle_ms": json_value(self.cycle_ms),
             "period_ms": self.period_ms,
             "sampling_ms": self.sampling_ms,
             "idle_power_w": self.idle_power_w,
@@ -652,7 +647,7 @@ class GovernorResult:
             "warmup": self.warmup,
             "cycle_length": self.cycle_length,
             "converged": self.converged,
-            "cycle_configs": [{k: _json(v) for k, v in c.items()} for c in self.cycle_configs],
+            "cycle_configs": [{k: json_value(v) for k, v in c.items()} for c in self.cycle_configs],
             "assumptions": {str(k): str(v) for k, v in self.assumptions.items()},
         }
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import _core
 from ._configs import ConfigSet, is_frequency_knob
-from ._data import numbers_array, scalar
+from ._data import json_value, numbers_array, scalar
 
 SwitchCost = Union[float, Mapping[str, float], np.ndarray]
 ConfigIndex = Union[int, Tuple[Any, ...], Mapping[str, Any]]
@@ -46,15 +46,6 @@ def _nearest(name: str, valid: Iterable[str]) -> str:
     options = [str(v) for v in valid]
     hit = difflib.get_close_matches(str(name), options, n=1, cutoff=0.0)
     return f"; did you mean {hit[0]!r}?" if hit else ""
-
-
-def _plain(v: Any) -> Any:
-    """A JSON-safe Python scalar: numpy scalars unwrapped, NaN and inf as None."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def _label_columns(configs: Optional[ConfigSet], k: int) -> Dict[str, np.ndarray]:
@@ -357,6 +348,28 @@ class _Problem:
         names = [k for k in self.knobs if is_frequency_knob(k)]
         return names, self.codes[:, [self.knobs.index(k) for k in names]]
 
+    def check_governors(self, governors: Sequence[Any]) -> None:
+        """Fail before any work on a governor setting these tables cannot run."""
+        if self.matrix:
+            raise ValueError("governor baselines need per-knob switching costs, not a (K, K) matrix")
+        if self.configs is None:
+            raise ValueError("governor baselines need labelled configurations (configs=... with frequency knobs)")
+        from ._governor import check_governor_setting
+
+        for g in governors:
+            check_governor_setting(self.configs, g)
+
+    def governor_baselines(self, governors: Sequence[Any], schedule_energy: Optional[float],
+                           options: Optional[Mapping[str, Any]]) -> pd.DataFrame:
+        """The governors' rows in the baselines' format (dvfskit._governor), period = the deadline."""
+        self.check_governors(governors)
+        from ._governor import schedule_governor_rows
+
+        return schedule_governor_rows(
+            self.t, self.e, self.configs, pd.DataFrame(self.labels), self.deadline, self.idle,
+            (self.ts.any, self.ts.knobs), (self.es.any, self.es.knobs), governors, schedule_energy,
+            **dict(options or {}))
+
     def baselines(self, schedule_energy: Optional[float]) -> pd.DataFrame:
         lat, en = self.uniform()
         ok = lat <= self.deadline * (1.0 + _DEADLINE_TOLERANCE)
@@ -393,7 +406,7 @@ class _Problem:
             rows.append({
                 "baseline": name,
                 "config": k,
-                **{c: _plain(v[k]) if c not in ALIASES else float(v[k]) for c, v in self.labels.items()},
+                **{c: json_value(v[k]) if c not in ALIASES else float(v[k]) for c, v in self.labels.items()},
                 "latency_ms": float(lat[k]),
                 "energy_j": energy,
                 "feasible": feasible,
@@ -419,6 +432,8 @@ def schedule(
     idle_power_w: float = 0.0,
     max_labels_per_cell: int = 4096,
     label_budget: int = 3_000_000,
+    governors: Optional[Sequence[Any]] = None,
+    governor_options: Optional[Mapping[str, Any]] = None,
 ) -> "Schedule":
     """Energy-optimal per-block configuration schedule that meets a deadline.
 
@@ -463,6 +478,9 @@ def schedule(
         ``switch_energy_j`` is the energy on top of it. Default 0.
     max_labels_per_cell, label_budget:
         Effort limits of the exact label-setting pass (see Notes).
+    governors, governor_options:
+        Also a baseline row per governor setting (``"schedutil"``, ``"default"``, a dict knob ->
+        name), as in :func:`schedule_baselines`; settings are checked before the solve.
 
     Returns
     -------
@@ -495,6 +513,8 @@ def schedule(
             math.isfinite(value) and value == int(value) and 0 <= value < 2**63
         ):
             raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    if governors:
+        prob.check_governors(governors)
     # Idle power is a credit for every block-millisecond: the objective
     # E + P_idle (T - block time) = sum (e - P_idle t) + switching + P_idle T.
     energy = prob.e - prob.idle * prob.t / 1000.0
@@ -524,6 +544,10 @@ def schedule(
         lower = min(lower, totals["energy_j"])
     else:
         lower = math.nan
+    baselines = prob.baselines(totals["energy_j"] if feasible else None)
+    if governors:
+        baselines = pd.concat([baselines, prob.governor_baselines(
+            governors, totals["energy_j"] if feasible else None, governor_options)])
     return Schedule(
         blocks=prob.blocks(configs_idx),
         knobs=prob.knobs,
@@ -544,7 +568,7 @@ def schedule(
             "switching": switching,
             "predecessor_groups": int(raw["predecessor_groups"]),
         },
-        baselines=prob.baselines(totals["energy_j"] if feasible else None),
+        baselines=baselines,
     )
 
 
@@ -591,19 +615,9 @@ def schedule_baselines(
     )
     energy = None if schedule_energy_j is None else scalar(schedule_energy_j, "schedule_energy_j", allow_zero=True)
     rows = prob.baselines(energy)
-    if governors:  # the governors' rows (dvfskit._governor)
-        if prob.matrix:
-            raise ValueError("governor baselines need per-knob switching costs, not a (K, K) matrix")
-        from ._governor import schedule_governor_rows
-
-        rows = pd.concat([rows, schedule_governor_rows(
-            prob.t, prob.e, prob.configs, pd.DataFrame(prob.labels), prob.deadline, prob.idle, (prob.ts.any, prob.ts.knobs),
-            (prob.es.any, prob.es.knobs), governors, energy, **dict(governor_options or {}))])
+    if governors:
+        rows = pd.concat([rows, prob.governor_baselines(governors, energy, governor_options)])
     return rows
-
-
-def _json(v: float) -> Optional[float]:
-    return float(v) if math.isfinite(v) else None
 
 
 def _float(v: Any) -> float:
@@ -625,7 +639,8 @@ class Schedule:
     min_latency_ms: the smallest latency reachable (ms).
     lower_bound_j: proven lower bound on the optimal energy (J); gap_j = energy_j - lower_bound_j,
         gap_rel = gap_j / energy_j; optimal: proven optimal (gap 0).
-    baselines: DataFrame (uniform, race_to_idle, max_frequency, only_<knob>) with savings.
+    baselines: DataFrame (uniform, race_to_idle, max_frequency, only_<knob>, and any governor rows)
+        with savings.
     solver: multiplier, iterations, labels, whether the label budget ran out, switching form.
 
     A Schedule pickles, and ``Schedule.from_dict(s.to_dict())`` rebuilds it (JSON-safe).
@@ -690,8 +705,8 @@ class Schedule:
             "knobs": list(self.knobs),
             "num_configs": self.num_configs,
             "configs": [int(k) for k in self.configs],
-            "f_mhz": [_json(v) for v in self.f_mhz],
-            "m_mhz": [_json(v) for v in self.m_mhz],
+            "f_mhz": [json_value(v) for v in self.f_mhz],
+            "m_mhz": [json_value(v) for v in self.m_mhz],
             **{name: getattr(self, name) for name in self._TOTALS},
             "deadline_ms": self.deadline_ms,
             "slack_ms": self.slack_ms,
@@ -699,14 +714,14 @@ class Schedule:
             "feasible": self.feasible,
             "reason": self.reason,
             "min_latency_ms": self.min_latency_ms,
-            "lower_bound_j": _json(self.lower_bound_j),
-            "gap_j": _json(self.gap_j),
-            "gap_rel": _json(self.gap_rel),
+            "lower_bound_j": json_value(self.lower_bound_j),
+            "gap_j": json_value(self.gap_j),
+            "gap_rel": json_value(self.gap_rel),
             "optimal": self.optimal,
             "solver": dict(self.solver),
-            "blocks": {c: [_plain(v) for v in self._blocks[c]] for c in self._blocks.columns},
+            "blocks": {c: [json_value(v) for v in self._blocks[c]] for c in self._blocks.columns},
             "baselines": [
-                {"baseline": name, **{k: _plain(v) for k, v in row.items()}}
+                {"baseline": name, **{k: json_value(v) for k, v in row.items()}}
                 for name, row in self.baselines.to_dict(orient="index").items()
             ],
         }
@@ -856,8 +871,8 @@ class BlockTables:
         table = self.config_set.table
         return {
             "knobs": list(self.knobs),
-            "configs": {c: [_plain(v) for v in table[c]] for c in table.columns},
-            "blocks": [_plain(b) for b in self.blocks],
+            "configs": {c: [json_value(v) for v in table[c]] for c in table.columns},
+            "blocks": [json_value(b) for b in self.blocks],
             "latency_ms": self.latency_ms.tolist(),
             "energy_j": self.energy_j.tolist(),
         }
@@ -1109,4 +1124,4 @@ def _tables_from_measurements(df: pd.DataFrame, knobs: Optional[Sequence[str]], 
     energies = np.empty((n, num_configs))
     latency[row_block, row_config] = lat
     energies[row_block, row_config] = energy
-    return BlockTables(latency, energies, configs, [_plain(b) for b in order])
+    return BlockTables(latency, energies, configs, [json_value(b) for b in order])

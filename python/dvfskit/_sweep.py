@@ -78,7 +78,8 @@ class _Plan:
     problem key columns, the objective and baselines. Picklable (sent once to Dask workers)."""
 
     def __init__(self, problems: List[Problem], key_labels: Dict[str, np.ndarray], key_index: np.ndarray,
-                 kind: int, weight: float, baselines: Optional[Sequence[str]], threads: int) -> None:
+                 kind: int, weight: float, baselines: Optional[Sequence[str]], threads: int,
+                 governor_options: Optional[Mapping[str, Any]] = None) -> None:
         self.problems = problems
         self.key_labels = key_labels  # key name -> its distinct labels
         self.key_index = key_index    # (problems, keys): label index of each problem's keys
@@ -95,6 +96,13 @@ class _Plan:
             _baselines.check_names(p, names, "the problem" + (f" {_key_text(key_labels, key)}" if key_labels else ""))
         self.baselines = tuple(dict.fromkeys(n for names in self.names for n in names))
         self.knobs = tuple(dict.fromkeys(k for p in problems for k in p.configs.knobs))
+        self.governor_options = dict(governor_options or {})
+        if self.governor_options and not self.governors:
+            raise ValueError("governor_options are given but baselines names no governor")
+        empty = np.zeros(0)
+        for p in problems if self.governors else ():  # every setting and option checked before any work
+            for gov in self.governors:
+                sweep_governor_columns(p, gov, empty, empty, empty, empty, 1, self.governor_options)
 
     def solve(self, part: Union[_GridPart, _TablePart], threads: Optional[int] = None) -> pd.DataFrame:
         columns, codes = part.materialise()
@@ -334,7 +342,7 @@ def _solve_rows(plan: _Plan, columns: Dict[str, Any], codes: np.ndarray, threads
         for code in present:
             where = np.flatnonzero(codes == code)
             part = sweep_governor_columns(plan.problems[int(code)], gov, deadline[where], idle[where], e_opt[where],
-                                          out["latency_ms"][where], threads)
+                                          out["latency_ms"][where], threads, plan.governor_options)
             for key, values in part.items():
                 gov_columns.setdefault(key, np.empty(n, dtype=values.dtype))[where] = values
         out.update(gov_columns)
@@ -361,6 +369,7 @@ def sweep(
     progress: Union[bool, Callable[[int, int], None]] = True,
     out: None = None,
     resume: bool = False,
+    governor_options: Optional[Mapping[str, Any]] = None,
 ) -> pd.DataFrame: ...
 
 
@@ -380,6 +389,7 @@ def sweep(
     progress: Union[bool, Callable[[int, int], None]] = True,
     out: Union[str, os.PathLike],
     resume: bool = False,
+    governor_options: Optional[Mapping[str, Any]] = None,
 ) -> Path: ...
 
 
@@ -398,6 +408,7 @@ def sweep(
     progress: Union[bool, Callable[[int, int], None]] = True,
     out: Optional[Union[str, os.PathLike]] = None,
     resume: bool = False,
+    governor_options: Optional[Mapping[str, Any]] = None,
 ) -> Union[pd.DataFrame, Path]:
     """Solve many scenarios exactly (as :func:`dvfskit.solve` would, one by one) and return one
     row per scenario (:ref:`math-sweeps`).
@@ -431,6 +442,8 @@ def sweep(
         with the period = each scenario's deadline, all local): ``g_energy_j``, ``g_latency_ms``,
         ``g_miss_rate``, ``g_feasible`` and ``saving_vs_g_pct`` (against the optimum's energy plus
         idle power to the period's end).
+    governor_options: options of the governor simulations (:func:`dvfskit.governor`: ``busy``,
+        switching costs, tunables), the same for every governor setting and scenario.
     backend: ``"threads"`` (C++ thread pool in this process) or ``"dask"`` (each chunk is a task
         on ``client``: a ``dask.distributed.Client``, a scheduler address string, or None for
         the current default client). Results are identical.
@@ -518,7 +531,7 @@ def sweep(
         def part(a: int, b: int) -> Any:
             return _TablePart({k: v[a:b] for k, v in tcols.items()}, tcodes[a:b])
 
-    plan = _Plan(problems, labels, key_index, kind, w, names, threads)
+    plan = _Plan(problems, labels, key_index, kind, w, names, threads, governor_options)
     own_client = False
     if backend == "dask":
         client, own_client = dask_client(client)
@@ -572,7 +585,7 @@ def _fingerprint(plan: _Plan, rows: Any) -> str:
     (backend, threads, chunks), which never changes a result. Stored in the output manifest
     so that ``resume`` refuses to continue a different sweep."""
     h = hashlib.sha256()
-    for item in ((plan.kind, plan.weight, plan.baselines), plan.key_index, rows,
+    for item in ((plan.kind, plan.weight, plan.baselines, plan.governors, plan.governor_options), plan.key_index, rows,
                  {k: [repr(v) for v in labels] for k, labels in plan.key_labels.items()}, *plan.problems):
         h.update(pickle.dumps(item, protocol=4))  # a Problem pickles as its tables and scenario
     return h.hexdigest()

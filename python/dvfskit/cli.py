@@ -29,6 +29,8 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tupl
 import numpy as np
 import pandas as pd
 
+from ._data import json_records
+
 EXAMPLES = """examples:
   dvfskit fit measurements.csv --model gpu_dvfs --by device,dnn
   dvfskit fit tx2.csv --model joint_mem_comp --by size \\
@@ -36,9 +38,11 @@ EXAMPLES = """examples:
       --units compute_freq_mhz=Hz,mem_freq_mhz=Hz,latency_ms=s --json
   dvfskit compare measurements.csv --model cpu_dvfs,gpu_dvfs,joint_mem_comp --by device,dnn --keys stage
   dvfskit solve problem.toml --deadline-ms 250
+  dvfskit solve problem.toml --governor schedutil --governor compute_freq_mhz=ondemand,mem_freq_mhz=performance
   dvfskit sweep problem.toml --grid deadline_ms=200:900:50 --grid bandwidth_hz=0.5e6,1e6,4e6 --out results.parquet
   dvfskit sweep problem.toml --grid deadline_ms=200:900:n15 --grid bandwidth_hz=1e5:1e7:g9 --out big.parquet --resume
   dvfskit schedule problem.toml --deadline-ms 400 --switch-time-ms 5
+  dvfskit schedule problem.toml --deadline-ms 400 --governor default --governor ondemand --busy mem_freq_mhz=0.3
   dvfskit plot sweep results.parquet --x deadline_ms --out energy.png
   dvfskit plot heatmap problem.toml --out heatmap.png
   dvfskit plot schedule problem.toml --deadline-ms 400 --out schedule.png
@@ -53,6 +57,19 @@ GRID_HELP = (
     "(deadline_ms=200:900:50 is 200, 250, ..., 900) | START:STOP:nCOUNT, COUNT values evenly "
     "spaced, both ends included (200:900:n15) | START:STOP:gCOUNT, COUNT values evenly spaced on "
     "a log scale (bandwidth_hz=1e5:1e7:g5); items mix: 100,200:900:50"
+)
+
+GOVERNOR_HELP = (
+    "add a governor baseline (the device's own DVFS, simulated on the tables with one inference per "
+    "deadline, all local), repeat for more: NAME for every frequency knob (schedutil, ondemand, "
+    "conservative, performance, powersave, simple_ondemand, sysscale; default: schedutil on compute "
+    "knobs, simple_ondemand on memory knobs) or KNOB=NAME,... (other knobs at their maximum); "
+    "tunables at the kernel's defaults"
+)
+
+BUSY_HELP = (
+    "for --governor: the busy share of a knob's domain, KNOB=SHARE,... (0..1 of every block's time; "
+    "default for memory knobs: the memory-bound share from a joint_mem_comp fit of the tables)"
 )
 
 #: Values one --grid field may have (a typo such as 0:1e9:1 fails at once, not after an hour).
@@ -96,6 +113,42 @@ def _pairs(text: Optional[str], option: str) -> Dict[str, str]:
             raise UsageError(f"{option}: {k!r} is given twice")
         out[k] = v
     return out
+
+
+def parse_governors(items: Optional[Sequence[str]]) -> List[Any]:
+    """``--governor`` values -> governor settings (a name, or a dict knob -> name), checked."""
+    from ._governor import GOVERNORS
+
+    settings: List[Any] = []
+    for item in items or []:
+        setting: Any = _pairs(item, "--governor") if "=" in item else item.strip()
+        names = list(setting.values()) if isinstance(setting, dict) else [setting]
+        known = sorted(GOVERNORS) + ([] if isinstance(setting, dict) else ["default"])
+        for name in names:
+            if name not in known:
+                near = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise UsageError(f"--governor: unknown governor {name!r}{hint}; governors: {', '.join(known)}")
+        if setting in settings:
+            raise UsageError(f"--governor: {item!r} is given twice")
+        settings.append(setting)
+    return settings
+
+
+def governor_options(args: argparse.Namespace, governors: Sequence[Any]) -> Optional[Dict[str, Any]]:
+    """The governor simulations' options from ``--busy`` (None when not given)."""
+    busy = _pairs(getattr(args, "busy", None), "--busy")
+    if not busy:
+        return None
+    if not governors:
+        raise UsageError("--busy sets the busy share of governor simulations; add --governor NAME")
+    shares: Dict[str, float] = {}
+    for knob, text in busy.items():
+        share = float(_decimal(text, f"--busy {knob}"))
+        if not 0.0 <= share <= 1.0:
+            raise UsageError(f"--busy {knob}={text}: a busy share is between 0 and 1")
+        shares[knob] = share
+    return {"busy": shares}
 
 
 def _names(text: Optional[str]) -> List[str]:
@@ -239,7 +292,7 @@ def _emit(df: pd.DataFrame, args: argparse.Namespace, out: Optional[Path] = None
             df.to_csv(out, index=False)
         print(f"wrote {len(df)} rows to {out}", file=sys.stderr)
     if args.json:
-        print(df.to_json(orient="records", indent=2))
+        print(json.dumps(json_records(df), indent=2))
     else:
         with pd.option_context("display.width", 200, "display.max_columns", 40, "display.max_rows", 200):
             print(df.to_string(index=False, float_format=lambda v: f"{v:.6g}", na_rep="n/a"))
@@ -301,17 +354,19 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
     out = _check_out(args.out, TABLE_SUFFIXES)
     problem, pf = _problem(args)
+    governors = parse_governors(args.governor)
+    options = governor_options(args, governors)
     solution = solve(problem, objective=args.objective or pf.objective)
-    table = baselines(problem).reset_index()
+    table = baselines(problem, governors=governors or None, governor_options=options).reset_index()
     if args.json:
-        print(json.dumps({"solution": solution.to_dict(), "baselines": json.loads(table.to_json(orient="records"))},
+        print(json.dumps({"solution": solution.to_dict(), "baselines": json_records(table)},
                          indent=2))
     else:
         print(solution)
         print()
         partial = ["offload_fraction"] if problem.offload_fractions is not None else []
         _emit(table[["plan", "energy_j", "latency_ms", "feasible", "saving_pct", "split", *problem.configs.knobs,
-                     *partial, "tx_power_w"]], args, out)
+                     *partial, "tx_power_w", *(["miss_rate"] if governors else [])]], args, out)
     return 0 if solution.feasible else 1
 
 
@@ -332,12 +387,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     grid = parse_grid(args.grid or [])
     if not grid:
         raise UsageError("sweep needs at least one --grid NAME=VALUES")
+    governors = parse_governors(args.governor)
+    options = governor_options(args, governors)
     problem, pf = _problem(args)
+    chosen: Any = True
+    if governors:
+        from ._baselines import baseline_names
+
+        chosen = [*baseline_names(problem), *governors]
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="sweep interrupted", category=RuntimeWarning)  # said below
-        result = sweep(problem, grid=grid, objective=args.objective or pf.objective,
-                       progress=not args.json and sys.stderr.isatty(), out=out, resume=args.resume)
+        result = sweep(problem, grid=grid, objective=args.objective or pf.objective, baselines=chosen,
+                       governor_options=options, progress=not args.json and sys.stderr.isatty(), out=out, resume=args.resume)
     seconds = time.perf_counter() - start
     if out is None:
         assert isinstance(result, pd.DataFrame)
@@ -345,7 +407,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                             "idle_power_w") if c in grid] + [
             "feasible", "split", *problem.configs.knobs] + (["offload_fraction"] if problem.offload_fractions is not None
                                                              else []) + [
-            "tx_power_w", "energy_j", "latency_ms", "saving_vs_max_frequency_pct", "saving_vs_all_local_pct"]
+            "tx_power_w", "energy_j", "latency_ms", "saving_vs_max_frequency_pct", "saving_vs_all_local_pct"] + [
+            f"saving_vs_{c[:-len('_miss_rate')]}_pct" for c in result.columns if c.endswith("_miss_rate")]
         _emit(result[cols], args)
         complete, done, total = result.attrs["complete"], result.attrs["rows_done"], result.attrs["rows_total"]
     else:
@@ -376,7 +439,9 @@ def _schedule(args: argparse.Namespace) -> Any:
     deadline = args.deadline_ms if args.deadline_ms is not None else pf.deadline_ms
     if deadline is None:
         raise UsageError(f"{args.problem}: a schedule needs a deadline: [scenario] deadline_ms or --deadline-ms")
-    return pf.block_tables().schedule(deadline, **options)
+    governors = parse_governors(getattr(args, "governor", None))
+    return pf.block_tables().schedule(deadline, **options, governors=governors or None,
+                                      governor_options=governor_options(args, governors))
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -512,8 +577,12 @@ def build_parser() -> argparse.ArgumentParser:
     solve_parser = problem_command("solve", "energy-optimal frequencies, transmit power and split, with baselines",
                                    cmd_solve)
     solve_parser.add_argument("--out", default=None, help="also write the baselines table to a .csv or .parquet file")
+    solve_parser.add_argument("--governor", action="append", metavar="SETTING", help=GOVERNOR_HELP)
+    solve_parser.add_argument("--busy", default=None, metavar="KNOB=SHARE", help=BUSY_HELP)
     sweep_parser = problem_command("sweep", "solve a grid of scenarios (C++ batch, all cores)", cmd_sweep)
     sweep_parser.add_argument("--grid", action="append", metavar="NAME=VALUES", help=GRID_HELP)
+    sweep_parser.add_argument("--governor", action="append", metavar="SETTING", help=GOVERNOR_HELP)
+    sweep_parser.add_argument("--busy", default=None, metavar="KNOB=SHARE", help=BUSY_HELP)
     sweep_parser.add_argument("--out", default=None,
                               help="stream the results to a crash-safe output folder NAME.parquet or NAME.csv "
                                    "(one file per chunk; read with dvfskit.read_sweep) and print a summary "
@@ -525,6 +594,8 @@ def build_parser() -> argparse.ArgumentParser:
     sched.add_argument("--switch-time-ms", type=float, default=None)
     sched.add_argument("--switch-energy-j", type=float, default=None)
     sched.add_argument("--idle-power-w", type=float, default=None)
+    sched.add_argument("--governor", action="append", metavar="SETTING", help=GOVERNOR_HELP)
+    sched.add_argument("--busy", default=None, metavar="KNOB=SHARE", help=BUSY_HELP)
     sched.add_argument("--out", default=None, help="also write the baselines table to a .csv or .parquet file")
 
     plot = sub.add_parser("plot", help="draw a plot to a PNG/PDF/SVG file", epilog=EXAMPLES,

@@ -262,39 +262,6 @@ def read(path: Union[str, Path]) -> Dict[str, Any]:
 # Block tables from per-block measurements
 # ---------------------------------------------------------------------------------------------
 
-def block_tables_from_measurements(df: pd.DataFrame, source: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
-    """Per-block measurements (canonical columns) as tables of shape (L, nF, nM): latency (ms),
-    power (W), and the compute and memory frequency tables (MHz). Every block must have every
-    frequency pair. Without a ``mem_freq_mhz`` column there is no memory axis: nM = 1 and the
-    memory table is None."""
-    need = ["block", "compute_freq_mhz", "latency_ms"]
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        raise ValueError(f"{source}: per-block measurements need column(s) {missing}")
-    if "power_w" not in df.columns:
-        raise ValueError(f"{source}: per-block measurements need power_w or energy_j")
-    has_memory = "mem_freq_mhz" in df.columns
-    df = df if has_memory else df.assign(mem_freq_mhz=0.0)
-    blocks = np.sort(df["block"].unique())
-    fq = np.sort(df["compute_freq_mhz"].unique())
-    mq = np.sort(df["mem_freq_mhz"].unique())
-    index = pd.MultiIndex.from_product([blocks, fq, mq], names=["block", "compute_freq_mhz", "mem_freq_mhz"])
-    table = df.set_index(["block", "compute_freq_mhz", "mem_freq_mhz"])[["latency_ms", "power_w"]]
-    if table.index.has_duplicates:
-        raise ValueError(f"{source}: repeated (block, compute_freq_mhz, mem_freq_mhz) rows; aggregate them first")
-    table = table.reindex(index)
-    gaps = table[table["latency_ms"].isna()]
-    if not gaps.empty:
-        b, f, m = gaps.index[0]
-        at = f"compute {f:g} MHz, memory {m:g} MHz" if has_memory else f"compute {f:g} MHz"
-        raise ValueError(f"{source}: block {b} has no measurement at {at} "
-                         f"({len(gaps)} missing combinations; every block needs every frequency"
-                         f"{' pair' if has_memory else ''})")
-    shape = (blocks.size, fq.size, mq.size)
-    return (table["latency_ms"].to_numpy().reshape(shape), table["power_w"].to_numpy().reshape(shape), fq,
-            mq if has_memory else None)
-
-
 # ---------------------------------------------------------------------------------------------
 # The problem file
 # ---------------------------------------------------------------------------------------------
@@ -316,7 +283,6 @@ class ProblemFile:
         if "idle_power_w" in s["scenario"] and "idle_power_w" in s["schedule"]:
             raise ProblemFileError(f"{self.path}: idle_power_w is given in [scenario] and in [schedule]; give it "
                                    "once ([scenario] is used for both)")
-        self._tables: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]] = None
         self._frame: Optional[Tuple[pd.DataFrame, Path]] = None
 
     # -- settings -----------------------------------------------------------------------------
@@ -368,12 +334,6 @@ class ProblemFile:
             self._frame = (df, csv)
         return self._frame
 
-    def _measured_tables(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
-        if self._tables is None:
-            df, csv = self._measurements()
-            self._tables = block_tables_from_measurements(df, str(csv))
-        return self._tables
-
     def _example(self, deadline_ms: float = 300.0, idle_power_w: float = 1.0) -> "Problem":
         from . import examples
 
@@ -413,17 +373,23 @@ class ProblemFile:
             raise ProblemFileError(f"{self.path}: {exc}") from None
 
     def block_tables(self) -> "BlockTables":
-        """The per-block latency and energy tables of a schedule (:class:`dvfskit.BlockTables`);
-        no memory label when the measurements have no ``mem_freq_mhz``."""
+        """The per-block latency and energy tables of a schedule (:class:`dvfskit.BlockTables`)
+        over the configurations measured: the knobs of ``[device] knobs`` (default: every
+        ``*_mhz`` column), blocks in sorted order as in :meth:`problem`."""
         from ._schedule import block_tables
 
-        mq: Optional[np.ndarray]
         if self.sections["example"]:
             p = self._example()
-            latency, power, fq, mq = p.block_latency_ms, p.block_power_w, p.compute_freqs_mhz, p.mem_freqs_mhz
-        else:
-            latency, power, fq, mq = self._measured_tables()
-        return block_tables(latency, latency * power / 1000.0, list(fq), None if mq is None else list(mq))
+            latency, power = p.block_latency_ms, p.block_power_w
+            return block_tables(latency, latency * power / 1000.0, list(p.compute_freqs_mhz), list(p.mem_freqs_mhz))
+        df, csv = self._measurements()
+        if "block" not in df.columns:
+            raise ProblemFileError(f"{csv}: per-block measurements need a block column")
+        try:
+            return block_tables(df, knobs=self.sections["device"].get("knobs"), block="block",
+                                blocks=[b.item() if isinstance(b, np.generic) else b for b in sorted(df["block"].unique())])
+        except ValueError as exc:
+            raise ProblemFileError(f"{csv}: {exc}") from None
 
 
 def read_problem_file(path: Union[str, Path], *, allow_outside_paths: bool = False) -> ProblemFile:
@@ -438,5 +404,5 @@ def load_problem(path: Union[str, Path], *, allow_outside_paths: bool = False) -
     return pf.problem(), {"objective": pf.objective, "schedule": pf.schedule_options}
 
 
-__all__: List[str] = ["SCHEMA", "ProblemFile", "ProblemFileError", "block_tables_from_measurements", "check_document",
+__all__: List[str] = ["SCHEMA", "ProblemFile", "ProblemFileError", "check_document",
                       "load_problem", "read", "read_problem_file"]
