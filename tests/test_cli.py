@@ -436,3 +436,21 @@ def test_demo_runs_and_writes_its_plot(tmp_path: Path, capsys: pytest.CaptureFix
     assert (tmp_path / "dvfskit-demo.png").stat().st_size > 10_000
     ranking = pd.read_csv(tmp_path / "model_ranking.csv")
     assert set(ranking[ranking.rank_aic == 1].model) <= {"roofline_smooth", "joint_mem_comp"}
+
+
+def test_fit_reads_several_files_a_glob_values_and_ignore(command: List[str], tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    for size, work in (("224", 30.0), ("400", 80.0)):
+        f = np.linspace(200.0, 1300.0, 8)
+        pd.DataFrame({"compute_freq_mhz": f, "latency_ms": work / (f / 1000) ** 0.9 * (1 + 0.01 * rng.standard_normal(8)),
+                      "temp_c": rng.uniform(40, 60, 8), "run": 1}).to_csv(tmp_path / f"size-{size}.csv", index=False)
+    files = [str(tmp_path / "size-224.csv"), str(tmp_path / "size-400.csv")]
+    expected = dvfskit.fit("gpu_dvfs", dvfskit.read_measurements(files), "latency_ms", by="file").to_dataframe()
+    for sources in (files, [str(tmp_path / "size-*.csv")]):  # a list, and a glob pattern the shell did not expand
+        proc = run(command, "fit", *sources, "--model", "gpu_dvfs", "--by", "file", "--values", "temp_c",
+                   "--ignore", "run", "--json", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        rows = json.loads(proc.stdout)
+        assert [r["file"] for r in rows] == files
+        np.testing.assert_allclose([r["a"] for r in rows], expected["a"], rtol=1e-12)  # JSON keeps full precision
+    one_line_error(run(command, "fit", files[0], "--model", "gpu_dvfs", "--values", "nope"), "fit", "nope")

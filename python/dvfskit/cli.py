@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import decimal
 import difflib
+import glob
 import json
 import math
 import os
@@ -37,6 +38,7 @@ EXAMPLES = """examples:
       --columns compute_freq_mhz=gpu_freq,mem_freq_mhz=emc_freq,latency_ms=inference_time,size=size \\
       --units compute_freq_mhz=Hz,mem_freq_mhz=Hz,latency_ms=s --json
   dvfskit compare measurements.csv --model cpu_dvfs,gpu_dvfs,joint_mem_comp --by device,dnn --keys stage
+  dvfskit fit runs/size-*.csv --model gpu_dvfs --by file --values temp_c
   dvfskit solve problem.toml --deadline-ms 250
   dvfskit solve problem.toml --governor schedutil --governor compute_freq_mhz=ondemand,mem_freq_mhz=performance
   dvfskit sweep problem.toml --grid deadline_ms=200:900:50 --grid bandwidth_hz=0.5e6,1e6,4e6 --out results.parquet
@@ -279,9 +281,13 @@ def _load(args: argparse.Namespace) -> pd.DataFrame:
     columns = _pairs(args.columns, "--columns")
     constants = _pairs(args.constants, "--constants")
     keys = _names(args.keys)
-    keys += [k for k in _names(args.by) if k not in columns and k not in constants and k not in keys]
-    return read_measurements(args.data, columns=columns or None, units=_pairs(args.units, "--units") or None,
-                             keys=keys or None, constants=constants or None, aggregate=args.aggregate)
+    sources = [args.data] if isinstance(args.data, str) else list(args.data)
+    made = {"file"} if len(sources) > 1 or any(glob.has_magic(x) for x in sources) else set()  # the file key column
+    keys += [k for k in _names(args.by) if k not in columns and k not in constants and k not in keys and k not in made]
+    return read_measurements(sources[0] if len(sources) == 1 else sources, columns=columns or None,
+                             units=_pairs(args.units, "--units") or None, keys=keys or None,
+                             values=_names(args.values) or None, ignore=_names(args.ignore) or None,
+                             constants=constants or None, aggregate=args.aggregate)
 
 
 def _emit(df: pd.DataFrame, args: argparse.Namespace, out: Optional[Path] = None) -> None:
@@ -528,7 +534,12 @@ def _data_options(p: argparse.ArgumentParser) -> None:
                    help="source columns kept as key columns under their own name, comma-separated (e.g. size,stage)")
     p.add_argument("--constants", default=None,
                    help="constant key columns added to every row, NAME=TEXT pairs (e.g. device=TX2)")
-    p.add_argument("--aggregate", choices=["mean", "median"], default=None, help="aggregate repeated rows")
+    p.add_argument("--values", default=None,
+                   help="measured source columns carried along that are not keys, comma-separated (e.g. temp_c)")
+    p.add_argument("--ignore", default=None,
+                   help="source columns to leave out, comma-separated (e.g. a run id whose rows are true repeats)")
+    p.add_argument("--aggregate", choices=["mean", "median"], default=None,
+                   help="average true repeats (rows equal in every selected and key column)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -546,7 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def data_command(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-        p.add_argument("data", help="measurement CSV")
+        p.add_argument("data", nargs="+", help="measurement CSV file(s): several files, or a quoted glob pattern "
+                                                "('runs/*.csv'), load as one table with a `file` key column")
         p.add_argument("--model", default=None, help="built-in model name(s), comma-separated (dvfskit.models)")
         p.add_argument("--y", default="latency_ms", help="column to fit (default latency_ms)")
         _data_options(p)
