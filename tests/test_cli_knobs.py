@@ -139,7 +139,7 @@ def test_governor_baselines_on_the_command_line(command: List[str], problem_toml
     for name in ("default", "cpu_freq_mhz=ondemand,compute_freq_mhz=schedutil"):
         assert rows[name]["energy_j"] == pytest.approx(plan.baselines.loc[name, "energy_j"], rel=1e-12)
 
-    for bad, message in ((["--governor", "schedutl"], "unknown governor 'schedutl' (did you mean 'schedutil'?)"),
+    for bad, message in ((["--governor", "schedutl"], "unknown governor 'schedutl'; did you mean 'schedutil'?"),
                          (["--governor", "default", "--governor", "default"], "'default' is given twice"),
                          (["--governor", "gpu_freq_mhz=schedutil"], "unknown knob 'gpu_freq_mhz'"),
                          (["--busy", "mem_freq_mhz=0.3"], "add --governor"),

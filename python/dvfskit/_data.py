@@ -1,10 +1,11 @@
 """Checks on numeric input shared by the whole package."""
 from __future__ import annotations
 
+import difflib
 import importlib
 import math
 import numbers
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,12 @@ def numeric_column(values: Any, name: str, *, source: str = "data", first_row: i
         i = int(np.argmax(bad))
         raise ValueError(f"{source}: row {first_row + i}, column {name!r}: value {arr[i]!r} is not finite")
     return arr
+
+
+def did_you_mean(name: Any, valid: Iterable[Any], cutoff: float = 0.6) -> str:
+    """``"; did you mean 'x'?"`` for the valid name closest to ``name`` (empty when none is close)."""
+    close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1, cutoff=cutoff)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def json_value(value: Any) -> Any:

@@ -16,18 +16,17 @@ Units: time in ms, energy in J, power in W, frequencies in MHz.
 """
 from __future__ import annotations
 
-import difflib
 import html
 import math
 import numbers
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import pandas as pd
 
 from . import _core
 from ._configs import ConfigSet, is_frequency_knob
-from ._data import json_value, numbers_array, scalar
+from ._data import did_you_mean, json_value, numbers_array, scalar
 
 SwitchCost = Union[float, Mapping[str, float], np.ndarray]
 ConfigIndex = Union[int, Tuple[Any, ...], Mapping[str, Any]]
@@ -40,12 +39,6 @@ ALIASES = {"f_mhz": COMPUTE, "m_mhz": MEMORY}
 _LEGACY_KEYS = {"compute": COMPUTE, "memory": MEMORY}
 _MEASURED = ("latency_ms", "power_w", "energy_j")
 _DEADLINE_TOLERANCE = 1e-9  # as the C++ core: latency <= deadline * (1 + 1e-9) meets the deadline
-
-
-def _nearest(name: str, valid: Iterable[str]) -> str:
-    options = [str(v) for v in valid]
-    hit = difflib.get_close_matches(str(name), options, n=1, cutoff=0.0)
-    return f"; did you mean {hit[0]!r}?" if hit else ""
 
 
 def _label_columns(configs: Optional[ConfigSet], k: int) -> Dict[str, np.ndarray]:
@@ -163,7 +156,7 @@ def _switch_cost(value: Any, name: str, configs: Optional[ConfigSet], k: int) ->
             knob = _LEGACY_KEYS.get(key, key)
             if knob not in knobs:
                 meaning = f" ({key!r} means {knob!r})" if knob != key else ""
-                raise ValueError(f"{name}: unknown knob {key!r}{meaning}{_nearest(key, valid)} "
+                raise ValueError(f"{name}: unknown knob {key!r}{meaning}{did_you_mean(key, valid, cutoff=0.0)} "
                                  f"(valid keys: {valid})")
             if knob in costs:
                 raise ValueError(f"{name}: knob {knob!r} is given twice")
@@ -1008,7 +1001,7 @@ def _tables_from_measurements(df: pd.DataFrame, knobs: Optional[Sequence[str]], 
 
     def column(name: Any, what: str) -> str:
         if not isinstance(name, str) or name not in df.columns:
-            raise ValueError(f"{source}: no {what} column {name!r}{_nearest(str(name), map(str, columns))}")
+            raise ValueError(f"{source}: no {what} column {name!r}{did_you_mean(name, columns, cutoff=0.0)}")
         return name
 
     block_col = column(block, "block") if block is not None else ("block" if "block" in df.columns else None)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import decimal
-import difflib
 import glob
 import json
 import math
@@ -30,7 +29,7 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tupl
 import numpy as np
 import pandas as pd
 
-from ._data import json_records
+from ._data import did_you_mean, json_records
 
 EXAMPLES = """examples:
   dvfskit fit measurements.csv --model gpu_dvfs --by device,dnn
@@ -128,9 +127,8 @@ def parse_governors(items: Optional[Sequence[str]]) -> List[Any]:
         known = sorted(GOVERNORS) + ([] if isinstance(setting, dict) else ["default"])
         for name in names:
             if name not in known:
-                near = difflib.get_close_matches(name, known, n=1)
-                hint = f" (did you mean {near[0]!r}?)" if near else ""
-                raise UsageError(f"--governor: unknown governor {name!r}{hint}; governors: {', '.join(known)}")
+                raise UsageError(f"--governor: unknown governor {name!r}{did_you_mean(name, known)} "
+                                 f"(governors: {', '.join(known)})")
         if setting in settings:
             raise UsageError(f"--governor: {item!r} is given twice")
         settings.append(setting)
@@ -243,9 +241,8 @@ def parse_grid(items: Sequence[str]) -> Dict[str, np.ndarray]:
             raise UsageError(f"--grid takes NAME=VALUES (e.g. deadline_ms=200:900:50), got {item!r}")
         name, spec = (t.strip() for t in item.split("=", 1))
         if name not in _SCENARIO_FIELDS:
-            close = difflib.get_close_matches(name, _SCENARIO_FIELDS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise UsageError(f"--grid: unknown scenario field {name!r}{hint} (fields: {', '.join(_SCENARIO_FIELDS)})")
+            raise UsageError(f"--grid: unknown scenario field {name!r}{did_you_mean(name, _SCENARIO_FIELDS)} "
+                             f"(fields: {', '.join(_SCENARIO_FIELDS)})")
         if name in grid:
             raise UsageError(f"--grid {name} is given twice; give its values once (V1,V2,... or ranges mixed)")
         grid[name] = grid_values(spec, name)

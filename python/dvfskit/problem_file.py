@@ -61,7 +61,6 @@ read other files on the machine. ``allow_outside_paths=True`` (command line:
 """
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 import re
@@ -72,7 +71,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 import numpy as np
 import pandas as pd
 
-from ._data import numbers_array
+from ._data import did_you_mean, numbers_array
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -123,7 +122,7 @@ def choice(*options: str) -> Check:
         if not isinstance(value, str):
             raise ProblemFileError(f"{where} must be one of {list(options)}, got {_show(value)}")
         if value not in options:
-            raise ProblemFileError(f"{where} = {_show(value)} is not one of {list(options)}{_did_you_mean(value, options)}")
+            raise ProblemFileError(f"{where} = {_show(value)} is not one of {list(options)}{did_you_mean(value, options)}")
         return value
     return check
 
@@ -175,7 +174,7 @@ def switch_cost(value: Any, where: str) -> Union[float, Dict[str, float]]:
         out = {}
         for k, v in value.items():
             if k not in ("compute", "memory", "any"):
-                raise ProblemFileError(f"{where} has unknown key {k!r}{_did_you_mean(k, ('compute', 'memory', 'any'))}; "
+                raise ProblemFileError(f"{where} has unknown key {k!r}{did_you_mean(k, ('compute', 'memory', 'any'))}; "
                                        "use compute, memory (and any)")
             out[k] = number(allow_zero=True)(v, f"{where}.{k}")
         return out
@@ -204,11 +203,6 @@ SCHEMA: Dict[str, Dict[str, Check]] = {
 }
 
 
-def _did_you_mean(name: str, valid: Any) -> str:
-    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def _where(section: str, key: str) -> str:
     return key if not section else f"[{section}] {key}"
 
@@ -224,7 +218,7 @@ def check_document(doc: Mapping[str, Any], source: str) -> Dict[str, Dict[str, A
             continue
         if name not in SCHEMA:
             owner = [s for s in sections if name in SCHEMA[s]]
-            hint = f"; it belongs in [{owner[0]}]" if owner else _did_you_mean(name, sections + list(SCHEMA[""]))
+            hint = f"; it belongs in [{owner[0]}]" if owner else did_you_mean(name, sections + list(SCHEMA[""]))
             kind = "section" if isinstance(value, Mapping) else "key"
             raise ProblemFileError(f"{source}: unknown {kind} {name!r}{hint} (sections: {', '.join(sections)})")
         if not isinstance(value, Mapping):
@@ -233,7 +227,7 @@ def check_document(doc: Mapping[str, Any], source: str) -> Dict[str, Dict[str, A
         for key, v in value.items():
             if key not in allowed:
                 owner = [s for s in sections if key in SCHEMA[s] and s != name]
-                hint = _did_you_mean(key, allowed) or (f"; it belongs in [{owner[0]}]" if owner else "") or (
+                hint = did_you_mean(key, allowed) or (f"; it belongs in [{owner[0]}]" if owner else "") or (
                     "; it is a top-level key: put it before the first [section]" if key in SCHEMA[""] else "")
                 raise ProblemFileError(f"{source}: [{name}] has unknown key {key!r}{hint} (allowed: {', '.join(allowed)})")
             out[name][key] = allowed[key](v, f"{source}: {_where(name, key)}")
