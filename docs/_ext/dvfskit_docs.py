@@ -232,11 +232,14 @@ def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParse
 
 def cli_parser() -> argparse.ArgumentParser:
     """``dvfskit.cli.build_parser()`` with every epilog (examples written for the terminal, not
-    reStructuredText) shown as a literal block."""
+    reStructuredText) shown as a literal block, and the stars of help texts escaped."""
     parser = importlib.import_module("dvfskit.cli").build_parser()
     for p in _parsers(parser):
         if p.epilog:
             p.epilog = "::\n\n" + textwrap.indent(p.epilog.rstrip(), "   ")
+        for action in p._actions:  # help is terminal text: a glob's * is no emphasis
+            if action.help:
+                action.help = action.help.replace("*", "\\*")
     return parser
 
 

@@ -555,7 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     def data_command(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("data", nargs="+", help="measurement CSV file(s): several files, or a quoted glob pattern "
-                                                "('runs/*.csv'), load as one table with a `file` key column")
+                                                "('runs/*.csv'), load as one table with a file key column")
         p.add_argument("--model", default=None, help="built-in model name(s), comma-separated (dvfskit.models)")
         p.add_argument("--y", default="latency_ms", help="column to fit (default latency_ms)")
         _data_options(p)
