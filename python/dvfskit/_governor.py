@@ -10,8 +10,10 @@ Units: frequencies in MHz, time in ms, power in W, energy in J.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import math
+import pickle
 import numbers
 import re
 import warnings
@@ -493,17 +495,22 @@ def is_governor_name(name: Any) -> bool:
 
 
 def _cached_setup(problem: Any, name: GovernorSpec, options: Mapping[str, Any]) -> _Setup:
-    """One simulator per (problem, governor setting) with default options, kept on the problem (not
-    pickled) so that every sweep chunk reuses it."""
-    if options:
-        return _Setup.of(problem, name, options.get("busy"), options.get("switch_time_ms"),
-                         options.get("switch_energy_j"),
-                         {k: v for k, v in options.items() if k not in ("busy", "switch_time_ms", "switch_energy_j")})
+    """One simulator per (problem, governor setting, options), kept on the problem (not pickled)
+    so that every sweep chunk reuses it; options are told apart by the hash of their pickle."""
+    try:
+        fingerprint = hashlib.sha256(pickle.dumps(sorted(options.items()), protocol=4)).hexdigest() if options else ""
+    except (pickle.PicklingError, TypeError, AttributeError):  # not picklable: built anew each time
+        fingerprint = None
+    key: Any = (name if isinstance(name, str) else tuple(sorted(name.items())), fingerprint)
     cache: Dict[Any, _Setup] = problem.__dict__.setdefault("_governor_setups", {})
-    key: Any = name if isinstance(name, str) else tuple(sorted(name.items()))
-    if key not in cache:
-        cache[key] = _Setup.of(problem, name, None, None, None, {})
-    return cache[key]
+    setup = cache.get(key) if fingerprint is not None else None
+    if setup is None:
+        setup = _Setup.of(problem, name, options.get("busy"), options.get("switch_time_ms"),
+                          options.get("switch_energy_j"),
+                          {k: v for k, v in options.items() if k not in ("busy", "switch_time_ms", "switch_energy_j")})
+        if fingerprint is not None:
+            cache[key] = setup
+    return setup
 
 
 def sweep_governor_columns(problem: Any, name: GovernorSpec, period_ms: np.ndarray, idle_power_w: np.ndarray,
